@@ -1,0 +1,302 @@
+"""The project's one audio loader: any file or array -> 16 kHz mono float32.
+
+Everything downstream (phoneme alignment, features, neural models, Blender sound
+strips) works on :class:`Audio` as returned by :func:`load_audio`.
+
+Readable files: whatever the installed libsndfile reads (WAV, FLAC, OGG/Vorbis,
+OGG/Opus, AIFF, CAF, W64 and -- libsndfile >= 1.1 -- MP3).  Other containers
+(m4a, aac, mp4, mov, webm, wma, ...) are decoded through ``ffmpeg`` when it is
+on ``PATH``; without it they raise :class:`AudioError` saying how to convert.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from ..errors import AudioError
+
+SAMPLE_RATE = 16000
+"""Rate of every :class:`Audio` (samples per second)."""
+
+MIN_SECONDS = 0.1
+"""Shorter inputs are rejected: there is nothing to animate."""
+
+SILENCE_PEAK_DBFS = -60.0
+"""A file whose peak is below this (dB relative to full scale) counts as silent."""
+
+SPEECH_LEVEL_DBFS = -50.0
+"""At least one 20 ms window must be louder than this (RMS, dBFS) to count as voiced."""
+
+# Suffixes libsndfile never reads; we hand them to ffmpeg when it exists.
+_FFMPEG_SUFFIXES = {
+    ".m4a", ".aac", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".wma", ".amr", ".3gp",
+    ".ac3", ".ape", ".wv", ".mka", ".avi",
+}
+
+AudioSource = Union[str, os.PathLike, np.ndarray, "Audio"]
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Mono speech: ``samples`` float32 [N] in [-1, 1] at ``sample_rate`` Hz.
+
+    ``source`` is the file it came from (``None`` for arrays).  Build one with
+    :func:`load_audio`; the constructor only checks shapes.
+    """
+
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        x = np.ascontiguousarray(self.samples, dtype=np.float32)
+        if x.ndim != 1:
+            raise AudioError(f"Audio samples must be 1-D (mono), got shape {x.shape}")
+        x.setflags(write=False)
+        object.__setattr__(self, "samples", x)
+        object.__setattr__(self, "sample_rate", int(self.sample_rate))
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def name(self) -> str:
+        """File name for messages ('<array>' for arrays)."""
+        return os.path.basename(self.source) if self.source else "<array>"
+
+    def pcm16(self) -> bytes:
+        """Samples as little-endian signed 16-bit PCM bytes (for pocketsphinx)."""
+        x = np.clip(np.round(self.samples * 32767.0), -32768, 32767).astype("<i2")
+        return x.tobytes()
+
+    def slice(self, start: float, end: float) -> "Audio":
+        """The part between ``start`` and ``end`` seconds (clipped to the audio)."""
+        a = max(0, int(round(start * self.sample_rate)))
+        b = min(len(self.samples), int(round(end * self.sample_rate)))
+        return Audio(self.samples[a:max(a, b)], self.sample_rate, self.source)
+
+    def __repr__(self) -> str:
+        return (f"Audio({self.duration:.3f} s, {self.sample_rate} Hz, "
+                f"source={self.source!r})")
+
+
+# ---------------------------------------------------------------------- public API
+def load_audio(
+    source: AudioSource,
+    sample_rate: int | None = None,
+    max_seconds: float = 1800.0,
+) -> Audio:
+    """Load speech as 16 kHz mono float32 :class:`Audio`.
+
+    ``source`` is a file path, an :class:`Audio` (returned checked and
+    resampled if needed) or a numpy array shaped [N] or [N, channels] (also
+    [channels, N] when channels <= 8) -- arrays need ``sample_rate`` (Hz), the
+    rate of the array; it is ignored for files.  Integer arrays are scaled from
+    their type's full range; float arrays are taken as [-1, 1] (a float array
+    peaking above 1 is scaled down to peak 1).  Channels are averaged to mono;
+    any rate is resampled to 16 kHz.
+
+    Raises :class:`AudioError` (one line, naming the file) when the file is
+    missing, a directory, empty, unreadable/corrupt, shorter than 0.1 s, longer
+    than ``max_seconds``, contains NaN/inf, or is silent.
+    """
+    if isinstance(source, Audio):
+        return _finish(source.samples[:, None], source.sample_rate, source.source,
+                       max_seconds)
+    if isinstance(source, np.ndarray):
+        if sample_rate is None:
+            raise AudioError("an audio array needs its sample_rate (e.g. "
+                             "load_audio(samples, sample_rate=44100))")
+        data = _array_to_2d(source)
+        return _finish(data, _check_rate(sample_rate, "<array>"), None, max_seconds)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        data, rate = _read_file(path, max_seconds)
+        return _finish(data, rate, str(path), max_seconds)
+    raise AudioError(f"cannot load audio from a {type(source).__name__}; "
+                     "give a file path or a numpy array with its sample_rate")
+
+
+# ---------------------------------------------------------------------- file reading
+def _read_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+    """Decode ``path`` to float32 [N, C] and its rate; AudioError on any problem."""
+    name = str(path)
+    if not path.exists():
+        raise AudioError(f"audio file not found: '{name}' -- check the path")
+    if path.is_dir():
+        raise AudioError(f"'{name}' is a folder, not an audio file -- give a .wav/.flac/.ogg/.mp3 file")
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise AudioError(f"cannot read '{name}': {e.strerror} -- check its permissions") from None
+    if size == 0:
+        raise AudioError(f"audio file '{name}' is empty (0 bytes) -- re-export the speech")
+    if not os.access(path, os.R_OK):
+        raise AudioError(f"cannot read '{name}': permission denied -- check its permissions")
+    if path.suffix.lower() in _FFMPEG_SUFFIXES:
+        return _read_ffmpeg(path, max_seconds)
+
+    import soundfile as sf
+
+    try:
+        with sf.SoundFile(str(path)) as f:
+            rate, frames = int(f.samplerate), int(f.frames)
+            if rate <= 0:
+                raise AudioError(f"'{name}' declares sample rate {rate} -- the file is damaged")
+            if frames > 0 and frames / rate > max_seconds:
+                raise AudioError(_too_long(name, frames / rate, max_seconds))
+            data = f.read(dtype="float32", always_2d=True)
+    except AudioError:
+        raise
+    except Exception as e:  # LibsndfileError, RuntimeError, ValueError, MemoryError ...
+        if shutil.which("ffmpeg") and path.suffix.lower() not in {".wav", ".flac", ".ogg", ".aiff", ".aif"}:
+            return _read_ffmpeg(path, max_seconds)
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise AudioError(
+            f"cannot decode '{name}' as audio ({reason}) -- the file is corrupt or "
+            "not a supported format; convert it to 16-bit WAV (e.g. ffmpeg -i IN out.wav)"
+        ) from None
+    return data, rate
+
+
+def _read_ffmpeg(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
+    """Decode a container libsndfile cannot read through the ffmpeg command."""
+    name = str(path)
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise AudioError(f"cannot read '{name}': {path.suffix} needs ffmpeg, which is not "
+                         "installed -- convert it to WAV or FLAC first")
+    cmd = [exe, "-nostdin", "-v", "error", "-i", str(path), "-t", str(max_seconds + 1),
+           "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
+    try:
+        res = subprocess.run(cmd, capture_output=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise AudioError(f"cannot decode '{name}' with ffmpeg ({e}) -- convert it to WAV") from None
+    if res.returncode != 0 or not res.stdout:
+        msg = res.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = msg[-1] if msg else "no audio stream"
+        raise AudioError(f"cannot decode '{name}' ({reason}) -- the file is corrupt or has no "
+                         "audio track; convert it to 16-bit WAV")
+    data = np.frombuffer(res.stdout[: len(res.stdout) // 4 * 4], dtype="<f4")
+    return data[:, None].astype(np.float32), SAMPLE_RATE
+
+
+# ---------------------------------------------------------------------- arrays
+def _array_to_2d(a: np.ndarray) -> np.ndarray:
+    """Any numeric array -> float32 [N, C] in [-1, 1]."""
+    if a.ndim == 1:
+        a = a[:, None]
+    elif a.ndim == 2:
+        if a.shape[0] <= 8 and a.shape[1] > a.shape[0]:
+            a = a.T  # [channels, N]
+    else:
+        raise AudioError(f"an audio array must be [samples] or [samples, channels], got shape {a.shape}")
+    if a.dtype.kind == "b" or a.dtype.kind not in "iuf":
+        raise AudioError(f"an audio array must hold numbers, got dtype {a.dtype}")
+    if a.dtype.kind == "i":
+        return (a.astype(np.float64) / float(2 ** (8 * a.dtype.itemsize - 1))).astype(np.float32)
+    if a.dtype.kind == "u":
+        half = float(2 ** (8 * a.dtype.itemsize - 1))
+        return ((a.astype(np.float64) - half) / half).astype(np.float32)
+    return a.astype(np.float32, copy=False)
+
+
+def _check_rate(rate, name: str) -> int:
+    try:
+        r = float(rate)
+    except (TypeError, ValueError):
+        raise AudioError(f"sample rate of {name} must be a number in Hz, got {rate!r}") from None
+    if not np.isfinite(r) or r < 1000 or r > 768000:
+        raise AudioError(f"sample rate of {name} must be between 1000 and 768000 Hz, got {rate!r}")
+    return int(round(r))
+
+
+# ---------------------------------------------------------------------- common tail
+def _finish(data: np.ndarray, rate: int, source: str | None, max_seconds: float) -> Audio:
+    """Validate, mix down, resample; ``data`` is float [N, C] at ``rate`` Hz."""
+    name = f"'{source}'" if source else "the audio array"
+    n = data.shape[0]
+    if n == 0 or data.shape[1] == 0:
+        raise AudioError(f"{name} contains no audio samples -- re-export the speech")
+    seconds = n / rate
+    if seconds > max_seconds:
+        raise AudioError(_too_long(name, seconds, max_seconds))
+    if seconds < MIN_SECONDS:
+        raise AudioError(f"{name} is only {seconds * 1000:.0f} ms long -- speech needs at "
+                         f"least {MIN_SECONDS * 1000:.0f} ms")
+    if not np.all(np.isfinite(data)):
+        raise AudioError(f"{name} contains NaN or infinite samples -- the file is damaged; "
+                         "re-export it")
+    x = _mixdown(data)
+    peak = float(np.max(np.abs(x)))
+    if peak > 1.0:
+        x = x / peak
+        peak = 1.0
+    peak_db = 20 * np.log10(max(peak, 1e-10))
+    if peak_db < SILENCE_PEAK_DBFS:
+        raise AudioError(f"{name} is silent (peak {peak_db:.0f} dBFS) -- check that it "
+                         "holds the speech and is not muted")
+    x = resample(x, rate, SAMPLE_RATE)
+    audio = Audio(x, SAMPLE_RATE, source)
+    loudest = _loudest_window_db(audio.samples)
+    if loudest < SPEECH_LEVEL_DBFS:
+        raise AudioError(f"{name} has no audible speech (loudest 20 ms is {loudest:.0f} dBFS "
+                         "RMS) -- check the file, or raise its volume")
+    return audio
+
+
+def _mixdown(data: np.ndarray) -> np.ndarray:
+    """[N, C] -> [N] float32: channel mean, or the loudest channel if the mean cancels."""
+    if data.shape[1] == 1:
+        return np.ascontiguousarray(data[:, 0], dtype=np.float32)
+    mono = data.mean(axis=1, dtype=np.float64)
+    ch_rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=0))
+    if np.sqrt(np.mean(mono ** 2)) < 0.25 * ch_rms.max():  # out-of-phase channels
+        mono = data[:, int(np.argmax(ch_rms))]
+    return np.asarray(mono, dtype=np.float32)
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample float32 [N] from ``rate_in`` to ``rate_out`` Hz (polyphase, anti-aliased).
+
+    The ratio is used exactly when it reduces to small integers (44100 -> 16000
+    is 160/441), otherwise a rational approximation within 1e-6.
+    """
+    if rate_in == rate_out:
+        return np.asarray(x, dtype=np.float32)
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(int(rate_out), int(rate_in))
+    if max(ratio.numerator, ratio.denominator) > 2000:
+        ratio = ratio.limit_denominator(2000)
+    y = resample_poly(np.asarray(x, dtype=np.float32), ratio.numerator, ratio.denominator)
+    return np.asarray(y, dtype=np.float32)
+
+
+def _loudest_window_db(x: np.ndarray, rate: int = SAMPLE_RATE, window: float = 0.02) -> float:
+    """RMS level (dBFS) of the loudest non-overlapping ``window``-second block."""
+    w = max(1, int(rate * window))
+    n = len(x) // w
+    if n == 0:
+        blocks = x[None, :]
+    else:
+        blocks = x[: n * w].reshape(n, w)
+    rms = np.sqrt(np.mean(np.square(blocks, dtype=np.float64), axis=1)).max()
+    return float(20 * np.log10(max(rms, 1e-10)))
+
+
+def _too_long(name: str, seconds: float, max_seconds: float) -> str:
+    if not name.startswith("'") and not name.startswith("the"):
+        name = f"'{name}'"
+    return (f"{name} is {seconds / 60:.1f} minutes long, over the {max_seconds / 60:.0f}-minute "
+            "limit -- split it into shorter clips (or raise max_seconds)")

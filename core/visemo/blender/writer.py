@@ -1,0 +1,105 @@
+"""Write an :class:`~visemo.Animation` as a .blend, .fbx or .glb file.
+
+This drives the whole Blender session: it resets it to an empty file (or opens
+the ``character`` .blend), so it is meant for the CLI and batch use, not for
+code running inside an interactive Blender session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+
+from .. import arkit
+from ..errors import AudioError, FormatError, ModelError, RigError
+from . import files
+from .head import build_head_object
+from .keyframes import key_animation
+from .rig import export_objects, find_target_object, shape_key_map
+from .scene import add_sound_strip, new_empty_scene, prepare_scene
+
+__all__ = ["write_animation_file", "BLENDER_SUFFIXES"]
+
+BLENDER_SUFFIXES = (".blend", ".fbx", ".glb")
+
+
+def _head_arrays(head):
+    """``(vertices, face_sizes, face_indices, deltas, names)`` from ``head``.
+
+    ``head`` is None (the shipped face model), a callable returning a
+    face-model-like object, such an object (attributes ``vertices``,
+    ``face_sizes``, ``face_indices``, ``deltas`` and optionally ``names``, the
+    delta order, default ARKit order) or the 5-tuple itself.
+    """
+    if head is None:
+        try:
+            from ..face.model import load_face_model
+        except ImportError as e:
+            raise ModelError(
+                f"the default visemo head is not available ({e}); pass character=PATH to a .blend"
+            ) from None
+        head = load_face_model
+    if callable(head):
+        head = head()
+    if isinstance(head, tuple):
+        if len(head) != 5:
+            raise ValueError("head tuple must be (vertices, face_sizes, face_indices, deltas, names)")
+        return head
+    names = getattr(head, "names", None) or arkit.NAMES
+    return head.vertices, head.face_sizes, head.face_indices, head.deltas, tuple(names)
+
+
+def write_animation_file(anim, path, *, speech_path=None, character=None, object_name=None,
+                         start_frame: int = 1, head=None) -> Path:
+    """Write ``anim`` to ``path`` (.blend, .fbx or .glb), atomically.
+
+    Without ``character`` a fresh scene gets the visemo head (``head``, see
+    :func:`_head_arrays`; default: :func:`visemo.face.model.load_face_model`).
+    With ``character`` (a .blend) that file is opened and ``object_name`` — or
+    the active mesh, or the first mesh with shape keys — is keyed; FBX/GLB then
+    export that object's whole hierarchy.  The scene is set to the animation's
+    fps with the range ``start_frame .. start_frame + frames - 1``; the speech
+    file, if given, becomes a sound strip at ``start_frame``.
+
+    Raises FormatError (unknown suffix), RigError (target without ARKit shape
+    keys), AudioError (speech file missing) before anything is written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in BLENDER_SUFFIXES:
+        raise FormatError(
+            f"cannot write {path.name!r} from Blender; use one of {', '.join(BLENDER_SUFFIXES)}"
+        )
+    if speech_path is not None and not Path(speech_path).is_file():
+        raise AudioError(f"speech file not found: {speech_path}")
+    start_frame = int(start_frame)
+
+    if character is not None:
+        character = Path(character)
+        if character.suffix.lower() != ".blend" or not character.is_file():
+            raise RigError(f"character must be an existing .blend file, got {character}")
+        bpy.ops.wm.open_mainfile(filepath=str(character), load_ui=False)
+        scene = bpy.context.scene
+        obj = find_target_object(object_name)
+        shape_key_map(obj)  # RigError before anything is written
+    else:
+        if object_name is not None:
+            raise RigError("object_name needs a character .blend to pick the object from")
+        arrays = _head_arrays(head)
+        scene = new_empty_scene()
+        obj = build_head_object(*arrays, name="visemo_head")
+        bpy.context.view_layer.objects.active = obj
+        obj.select_set(True)
+
+    prepare_scene(scene, anim.fps, start_frame, anim.frames)
+    key_animation(obj, anim, start_frame=start_frame, scene=scene)
+    if speech_path is not None:
+        add_sound_strip(scene, speech_path, start_frame)
+
+    if suffix == ".blend":
+        return files.write_blend(path)
+    objects = export_objects(obj)
+    if suffix == ".fbx":
+        return files.write_fbx(path, objects)
+    return files.write_glb(path, objects)

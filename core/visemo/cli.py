@@ -1,0 +1,147 @@
+"""The ``visemo`` command.
+
+``visemo animate SPEECH [--emotion WORD] [--intensity X] [--transcript TEXT|FILE]
+[--fps N] [--seed N] [--character FILE.blend [--object NAME]] -o OUT [-o OUT2 ...]``
+
+The writer follows each OUT's suffix: .json .csv (Live Link Face) .npz
+(weights) .pc2 / .mesh.npz (vertices of the bundled head per frame) .blend
+.fbx .glb (Blender scene with the keyed head or character and the sound).
+Exit status: 0 success, 2 bad input (one line on stderr), 1 internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import FormatError, VisemoError
+
+ANIMATION_SUFFIXES = (".json", ".csv", ".npz")
+MESH_SUFFIXES = (".pc2", ".mesh.npz")
+BLENDER_SUFFIXES = (".blend", ".fbx", ".glb")
+
+
+def output_kind(path: Path) -> str:
+    """'mesh', 'blender' or 'animation' for an output path (FormatError if unknown)."""
+    name = path.name.lower()
+    if any(name.endswith(s) for s in MESH_SUFFIXES):
+        return "mesh"
+    if path.suffix.lower() in BLENDER_SUFFIXES:
+        return "blender"
+    if path.suffix.lower() in ANIMATION_SUFFIXES:
+        return "animation"
+    known = ", ".join(ANIMATION_SUFFIXES + MESH_SUFFIXES + BLENDER_SUFFIXES)
+    raise FormatError(f"cannot write {path.name!r}: the output suffix must be one of {known}")
+
+
+def read_transcript(value: str | None) -> str | None:
+    """The transcript text: ``value`` itself, or the contents of the file it names."""
+    if value is None:
+        return None
+    looks_like_path = len(value) < 1024 and "\n" not in value
+    p = Path(value)
+    if looks_like_path and p.is_file():
+        try:
+            value = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise VisemoError(f"transcript file {p} is not UTF-8 text") from None
+    elif looks_like_path and p.suffix.lower() in (".txt", ".lab"):
+        raise VisemoError(f"transcript file not found: {p}")
+    text = " ".join(value.split())
+    if not text:
+        raise VisemoError("the transcript is empty; pass the spoken words or leave --transcript out")
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="visemo", description="Emotional speech-driven ARKit facial animation.")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("animate", help="speech (+ emotion) → ARKit-52 animation files")
+    a.add_argument("speech", help="speech audio file (wav, flac, ogg; mp3 where libsndfile reads it)")
+    a.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
+                   help="output file; repeat for several (suffix picks the format)")
+    a.add_argument("--emotion", default=None, help="emotion word, e.g. happy, sad, angry (default neutral)")
+    a.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1 (default 1)")
+    a.add_argument("--transcript", default=None, help="the spoken words, or a .txt file holding them")
+    a.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
+    a.add_argument("--seed", type=int, default=0, help="seed for blinks and eye motion (default 0)")
+    a.add_argument("--no-blinks", action="store_true", help="no spontaneous blinks")
+    a.add_argument("--no-eye-motion", action="store_true", help="no eye saccades")
+    a.add_argument("--recognizer", choices=("auto", "whisper", "phones"), default="auto",
+                   help="without a transcript: Whisper words + alignment, or phone recognition")
+    a.add_argument("--character", default=None, help="a .blend holding the character to key")
+    a.add_argument("--object", default=None, help="mesh object in --character (default: active or first with shape keys)")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    return p
+
+
+def _animate(args: argparse.Namespace) -> None:
+    from .pipeline import perform
+
+    outputs = [Path(o) for o in args.output]
+    kinds = [output_kind(o) for o in outputs]  # fail on a bad suffix before any work
+    if args.character is not None:
+        if not Path(args.character).is_file():
+            raise VisemoError(f"character file not found: {args.character}")
+        if Path(args.character).suffix.lower() != ".blend":
+            raise FormatError(f"--character must be a .blend file, got {args.character}")
+        if any(k != "blender" for k in kinds):
+            raise VisemoError("--character only applies to .blend/.fbx/.glb outputs")
+    transcript = read_transcript(args.transcript)
+    started = time.perf_counter()
+
+    def progress(stage: str, fraction: float) -> None:
+        if not args.quiet:
+            print(f"visemo: {stage} ({fraction:.0%})", file=sys.stderr, flush=True)
+
+    perf = perform(
+        args.speech, args.emotion, transcript=transcript, intensity=args.intensity,
+        fps=args.fps, seed=args.seed, blinks=not args.no_blinks,
+        eye_motion=not args.no_eye_motion, recognizer=args.recognizer, progress=progress,
+    )
+    anim = perf.animation
+    for out, kind in zip(outputs, kinds):
+        if kind == "animation":
+            anim.save(out)
+        elif kind == "mesh":
+            from .face.sequence import write_animation_mesh
+
+            write_animation_mesh(anim, out)
+        else:
+            from .blender.writer import write_animation_file
+
+            write_animation_file(anim, out, speech_path=args.speech,
+                                 character=args.character, object_name=args.object)
+        if not args.quiet:
+            print(f"visemo: wrote {out}", file=sys.stderr, flush=True)
+    if not args.quiet:
+        took = time.perf_counter() - started
+        print(f"visemo: {anim.frames} frames at {anim.fps:g} fps ({perf.duration:.2f} s of speech) in {took:.1f} s",
+              file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 bad input, 1 internal error)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "animate":
+            _animate(args)
+        return 0
+    except VisemoError as e:
+        print(f"visemo: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("visemo: interrupted; no output was written for the unfinished step", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - report, then fail with status 1
+        import traceback
+
+        traceback.print_exc()
+        print(f"visemo: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

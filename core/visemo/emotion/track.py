@@ -1,0 +1,94 @@
+"""``EmotionTrack``: the emotion over time, as keys (time, prompt, intensity).
+
+A key means "from this time on, this emotion": at each key the expression
+starts to move from the previous one and arrives ``transition`` seconds later
+(smoothstep easing).  Before the first key the first key's emotion holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .. import arkit
+from ..errors import PromptError
+from .prompts import Expression, resolve_prompt
+
+
+@dataclass(frozen=True)
+class EmotionKey:
+    """From ``time`` seconds on: ``prompt`` at ``intensity`` (0..1)."""
+
+    time: float
+    prompt: str | None
+    intensity: float = 1.0
+
+
+@dataclass(frozen=True)
+class EmotionCurves:
+    """Expression weights float32 [T, 52] and articulation gain float32 [T]."""
+
+    weights: np.ndarray
+    speech_gain: np.ndarray
+
+
+@dataclass(frozen=True)
+class EmotionTrack:
+    """Emotion keys sorted by time, with a ``transition`` time in seconds."""
+
+    keys: tuple[EmotionKey, ...]
+    transition: float = 0.4
+    _resolved: tuple[Expression, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = tuple(sorted(self.keys, key=lambda k: k.time))
+        if not keys:
+            keys = (EmotionKey(0.0, None, 0.0),)
+        for k in keys:
+            if not (0.0 <= k.intensity <= 1.0) or not np.isfinite(k.intensity):
+                raise PromptError(
+                    f"emotion intensity must be between 0 and 1, got {k.intensity} for {k.prompt!r}"
+                )
+            if k.time < 0 or not np.isfinite(k.time):
+                raise PromptError(f"emotion key time must be >= 0 seconds, got {k.time}")
+        if self.transition < 0:
+            raise PromptError(f"emotion transition must be >= 0 seconds, got {self.transition}")
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "_resolved", tuple(resolve_prompt(k.prompt) for k in keys))
+
+    @classmethod
+    def constant(cls, prompt: str | None, intensity: float = 1.0) -> "EmotionTrack":
+        """One emotion for the whole clip."""
+        return cls((EmotionKey(0.0, prompt, intensity),))
+
+    @classmethod
+    def from_keys(cls, keys: Sequence[tuple[float, str | None, float]], transition: float = 0.4) -> "EmotionTrack":
+        """From ``(time_s, prompt, intensity)`` tuples."""
+        return cls(tuple(EmotionKey(float(t), p, float(i)) for t, p, i in keys), transition)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The basic emotion each key resolved to."""
+        return tuple(e.label for e in self._resolved)
+
+    def curves(self, times: np.ndarray) -> EmotionCurves:
+        """Expression [T, 52] and speech gain [T] at ``times`` (seconds)."""
+        times = np.asarray(times, np.float64)
+        weights = np.zeros((len(times), arkit.COUNT), np.float32)
+        gain = np.ones(len(times), np.float32)
+        vecs = [e.weights * np.float32(k.intensity) for e, k in zip(self._resolved, self.keys)]
+        gains = [1.0 + (e.speech_gain - 1.0) * k.intensity for e, k in zip(self._resolved, self.keys)]
+        weights[:] = vecs[0]
+        gain[:] = gains[0]
+        for i in range(1, len(self.keys)):
+            t0 = self.keys[i].time
+            if self.transition > 0:
+                x = np.clip((times - t0) / self.transition, 0.0, 1.0)
+            else:
+                x = (times >= t0).astype(np.float64)
+            s = (x * x * (3.0 - 2.0 * x)).astype(np.float32)  # smoothstep
+            weights = weights + s[:, None] * (vecs[i] - weights)
+            gain = gain + s * (gains[i] - gain)
+        return EmotionCurves(weights.astype(np.float32), gain.astype(np.float32))
