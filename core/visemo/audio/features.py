@@ -63,6 +63,17 @@ def loudness(audio: Audio, fps: float, range_db: float = 35.0) -> np.ndarray:
     return np.clip((db - floor) / (ref - floor), 0.0, 1.0).astype(np.float32)
 
 
+def loudness_envelope(audio: Audio, fps: float, frames: int | None = None) -> np.ndarray:
+    """:func:`loudness` padded with 0 / cut to exactly ``frames`` values (default T)."""
+    env = loudness(audio, fps)
+    if frames is None or frames == len(env):
+        return env
+    out = np.zeros(int(frames), dtype=np.float32)
+    n = min(len(env), int(frames))
+    out[:n] = env[:n]
+    return out
+
+
 def voice_activity(
     audio: Audio,
     fps: float,

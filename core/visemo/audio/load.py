@@ -162,6 +162,7 @@ def _read_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
         if shutil.which("ffmpeg") and path.suffix.lower() not in {".wav", ".flac", ".ogg", ".aiff", ".aif"}:
             return _read_ffmpeg(path, max_seconds)
         reason = " ".join(str(e).split()) or type(e).__name__
+        reason = reason.replace(f"Error opening {str(path)!r}: ", "").rstrip(".")
         raise AudioError(
             f"cannot decode '{name}' as audio ({reason}) -- the file is corrupt or "
             "not a supported format; convert it to 16-bit WAV (e.g. ffmpeg -i IN out.wav)"
@@ -244,8 +245,9 @@ def _finish(data: np.ndarray, rate: int, source: str | None, max_seconds: float)
         peak = 1.0
     peak_db = 20 * np.log10(max(peak, 1e-10))
     if peak_db < SILENCE_PEAK_DBFS:
-        raise AudioError(f"{name} is silent (peak {peak_db:.0f} dBFS) -- check that it "
-                         "holds the speech and is not muted")
+        level = "all samples are zero" if peak == 0 else f"peak {peak_db:.0f} dBFS"
+        raise AudioError(f"{name} is silent ({level}) -- check that it holds the speech "
+                         "and is not muted")
     x = resample(x, rate, SAMPLE_RATE)
     audio = Audio(x, SAMPLE_RATE, source)
     loudest = _loudest_window_db(audio.samples)
@@ -298,5 +300,8 @@ def _loudest_window_db(x: np.ndarray, rate: int = SAMPLE_RATE, window: float = 0
 def _too_long(name: str, seconds: float, max_seconds: float) -> str:
     if not name.startswith("'") and not name.startswith("the"):
         name = f"'{name}'"
-    return (f"{name} is {seconds / 60:.1f} minutes long, over the {max_seconds / 60:.0f}-minute "
-            "limit -- split it into shorter clips (or raise max_seconds)")
+    if max_seconds >= 120:
+        length = f"{seconds / 60:.1f} minutes long, over the {max_seconds / 60:g}-minute limit"
+    else:
+        length = f"{seconds:.1f} s long, over the {max_seconds:g} s limit"
+    return f"{name} is {length} -- split it into shorter clips (or raise max_seconds)"

@@ -59,6 +59,9 @@ def write_blend(path) -> Path:
     """Save the open Blender file as ``path`` (a copy: the session keeps its own path)."""
     path = Path(path)
     with atomic_path(path) as tmp:
+        # atomic_path made an empty placeholder; saving over an existing file would
+        # leave a ".blend1" backup of it beside the target.
+        tmp.unlink()
         result = bpy.ops.wm.save_as_mainfile(
             filepath=str(tmp), copy=True, check_existing=False, relative_remap=True
         )

@@ -40,7 +40,8 @@ def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: b
             for key, value in arrays.items():
                 arr = np.ascontiguousarray(value)
                 if arr.dtype.hasobject:
-                    raise TypeError(f"array {key!r} has dtype object; store strings as a '<U' array")
+                    raise TypeError(
+                        f"array {key!r} has dtype object; store strings as a '<U' array")
                 with zf.open(zip_entry(f"{key}.npy", compress), "w", force_zip64=True) as f:
                     np.lib.format.write_array(f, arr, allow_pickle=False)
     return path

@@ -72,11 +72,13 @@ def apply_closure(weights: np.ndarray, closure: np.ndarray) -> np.ndarray:
 
     ``weights`` float32 [T, 52] → a new array: ``mouthClose`` rises to match
     ``jawOpen``, lip-parting channels fade out, ``mouthPress`` rises to
-    :data:`SEAL_PRESS`.
+    :data:`SEAL_PRESS`.  Everywhere, ``mouthClose`` is capped at ``jawOpen``.
     """
     w = np.array(weights, dtype=np.float32, copy=True)
     c = np.asarray(closure, np.float32)[:, None]
     w[:, _CLOSE] = np.maximum(w[:, _CLOSE], c[:, 0] * w[:, _JAW])
+    # mouthClose beyond jawOpen pushes the lips through each other
+    w[:, _CLOSE] = np.minimum(w[:, _CLOSE], w[:, _JAW])
     w[:, _PARTING] *= 1.0 - c
     w[:, _PRESS] = np.maximum(w[:, _PRESS], c * SEAL_PRESS)
     return w

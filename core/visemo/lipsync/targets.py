@@ -108,7 +108,7 @@ class Dominance:
 def dominance(phone: str) -> Dominance:
     """Dominance of ``phone`` (ARPAbet, no stress digit)."""
     if phone == "SIL":
-        return Dominance(1.0, 0.06)
+        return Dominance(2.0, 0.06)
     if phone in ("K", "G", "NG", "HH"):
         return Dominance(0.25, 0.05)
     if phone in ("F", "V", "W"):
@@ -117,7 +117,7 @@ def dominance(phone: str) -> Dominance:
         return Dominance(1.0, 0.04)
     if phone in ("SH", "ZH", "CH", "JH", "UW", "S", "Z"):
         return Dominance(1.2, 0.06)
-    return Dominance(1.0, 0.07)
+    return Dominance(1.0, 0.06)
 
 
 def pose_vector(phone: str) -> np.ndarray:

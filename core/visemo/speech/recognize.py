@@ -1,0 +1,85 @@
+"""Phoneme recognition without a transcript: pocketsphinx "allphone" search.
+
+Decodes the audio as a free phone sequence under a phone n-gram model
+(``en-us-phone.lm.bin``).  Less accurate than aligning a transcript but
+needs nothing but the audio; language-independent enough to drive lips for
+non-English speech.  Times are seconds; segments tile [0, duration].
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..audio.load import Audio
+from .align import FRAME_RATE, TIME_OFFSET, AlignmentError
+from .phonemes import SIL, PhonemeSegment, normalize_phone, tile
+
+# Tuned on flite TTS (4 voices) and LibriVox speech: see benchmarks/bench_alignment.py.
+LANGUAGE_WEIGHT = 2.0
+PHONE_INSERTION_PENALTY = 0.3
+BEAM = 1e-20
+CHUNK_SECONDS = 60.0
+"""Longer audio is decoded in consecutive pieces of this length."""
+
+_lock = threading.Lock()
+_decoders: dict[tuple, object] = {}
+
+
+def _get_decoder(lw: float, pip: float, beam: float):
+    key = (lw, pip, beam)
+    if key not in _decoders:
+        from pocketsphinx import Decoder, get_model_path
+
+        m = get_model_path()
+        _decoders[key] = Decoder(hmm=f"{m}/en-us/en-us", allphone=f"{m}/en-us/en-us-phone.lm.bin",
+                                 lw=lw, pip=pip, beam=beam, pbeam=beam, samprate=16000,
+                                 lm=None, loglevel="FATAL")
+    return _decoders[key]
+
+
+def recognize_phonemes(
+    audio: Audio,
+    lw: float = LANGUAGE_WEIGHT,
+    pip: float = PHONE_INSERTION_PENALTY,
+    beam: float = BEAM,
+) -> list[PhonemeSegment]:
+    """Recognised phones of 16 kHz mono ``audio``, tiling [0, duration] seconds.
+
+    ``lw`` is the phone language-model weight, ``pip`` the phone insertion
+    penalty (lower: fewer, longer phones), ``beam`` the search beam.  Raises
+    :class:`AlignmentError` if the decoder returns nothing.
+    """
+    if audio.sample_rate != 16000:
+        raise AlignmentError(f"phoneme recognition needs 16 kHz audio, got {audio.sample_rate} Hz")
+    segs: list[PhonemeSegment] = []
+    with _lock:
+        dec = _get_decoder(lw, pip, beam)
+        t = 0.0
+        while t < audio.duration:
+            end = min(audio.duration, t + CHUNK_SECONDS)
+            if audio.duration - end < 5.0:
+                end = audio.duration
+            segs += _decode(dec, audio.slice(t, end), t)
+            t = end
+    if not segs:
+        raise AlignmentError("phoneme recognition found nothing in the audio")
+    return tile(segs, audio.duration)
+
+
+def _decode(dec, audio: Audio, offset: float) -> list[PhonemeSegment]:
+    try:
+        dec.start_utt()
+        dec.process_raw(audio.pcm16(), full_utt=True)
+        dec.end_utt()
+    except (RuntimeError, ValueError) as e:
+        raise AlignmentError(f"phoneme recognition failed ({e})") from None
+    t0 = offset + TIME_OFFSET
+    out = []
+    for s in dec.seg():
+        try:
+            p = normalize_phone(s.word)
+        except ValueError:
+            p = SIL
+        out.append(PhonemeSegment(p, t0 + s.start_frame / FRAME_RATE,
+                                  t0 + (s.end_frame + 1) / FRAME_RATE))
+    return out

@@ -1,0 +1,151 @@
+"""scripts/blender_animate.py, run the way Blender runs it (bpy module in a subprocess)."""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+
+from visemo import arkit  # noqa: E402
+from visemo.blender import build_head_object, new_empty_scene, read_shape_key_curves, write_blend  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "blender_animate.py"
+SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
+TRANSCRIPT = SPEECH.with_suffix(".txt")
+
+try:
+    import visemo.pipeline  # noqa: F401
+    HAVE_PIPELINE = True
+except ImportError:
+    HAVE_PIPELINE = False
+needs_pipeline = pytest.mark.skipif(not HAVE_PIPELINE, reason="visemo.pipeline is not written yet")
+
+
+def grid_head(n=5, names=arkit.NAMES):
+    xs = np.linspace(-0.1, 0.1, n)
+    verts = np.array([(x, 0.0, z) for z in xs for x in xs], np.float32)
+    faces = [(j * n + i, j * n + i + 1, (j + 1) * n + i + 1, (j + 1) * n + i)
+             for j in range(n - 1) for i in range(n - 1)]
+    deltas = np.random.default_rng(0).normal(0, 0.01, (len(names), len(verts), 3)).astype(np.float32)
+    return verts, np.full(len(faces), 4), np.array(faces).ravel(), deltas, tuple(names)
+
+
+@pytest.fixture(scope="module")
+def scene_blend(tmp_path_factory):
+    """A 24 fps scene: 'face' (ARKit keys, active), 'plain' (no shape keys), a camera."""
+    path = tmp_path_factory.mktemp("scene") / "scene.blend"
+    scene = new_empty_scene()
+    scene.render.fps = 24
+    scene.frame_start, scene.frame_end = 1, 48
+    face = build_head_object(*grid_head(), name="face")
+    me = bpy.data.meshes.new("plain")
+    me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+    scene.collection.objects.link(bpy.data.objects.new("plain", me))
+    scene.collection.objects.link(bpy.data.objects.new("cam", bpy.data.cameras.new("cam")))
+    bpy.context.view_layer.objects.active = face
+    write_blend(path)
+    return path
+
+
+def run_script(blend, *args, active=None, timeout=180):
+    code = (
+        "import bpy, sys, runpy\n"
+        f"bpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n"
+        + (f"bpy.context.view_layer.objects.active = bpy.data.objects[{active!r}]\n" if active else "")
+        + f"sys.argv = ['blender', '--', *{[str(a) for a in args]!r}]\n"
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+    )
+    env = dict(os.environ, BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=str(ROOT))
+
+
+def error_lines(proc):
+    return [line for line in proc.stderr.splitlines() if line.startswith("visemo:")]
+
+
+def assert_bad_input(proc, match):
+    assert proc.returncode == 2, proc.stderr
+    lines = error_lines(proc)
+    assert len(lines) == 1 and lines[0].startswith("visemo: error: "), proc.stderr
+    assert match in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- bad input: exit 2, nothing written
+def test_unknown_object(scene_blend, tmp_path):
+    out = tmp_path / "out.fbx"
+    proc = run_script(scene_blend, SPEECH, "--object", "nobody", "-o", out)
+    assert_bad_input(proc, "no object named 'nobody'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_object_without_shape_keys(scene_blend, tmp_path):
+    out = tmp_path / "out.glb"
+    proc = run_script(scene_blend, SPEECH, "--object", "plain", "-o", out)
+    assert_bad_input(proc, "object 'plain' has no shape keys")
+    proc = run_script(scene_blend, SPEECH, "-o", out, active="plain")
+    assert_bad_input(proc, "object 'plain' has no shape keys")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_suffix_missing_speech_and_usage(scene_blend, tmp_path):
+    assert_bad_input(run_script(scene_blend, SPEECH, "-o", tmp_path / "out.txt"), "out.txt")
+    assert_bad_input(run_script(scene_blend, tmp_path / "none.wav", "-o", tmp_path / "o.fbx"),
+                     "speech file not found")
+    assert_bad_input(run_script(scene_blend, SPEECH), "required")
+    assert_bad_input(run_script(scene_blend, SPEECH, "-o", tmp_path / "o.fbx", "--intensity", "loud"),
+                     "invalid float value")
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- the real thing
+@needs_pipeline
+@pytest.mark.parametrize("suffix", [".fbx", ".glb"])
+def test_animate_export(scene_blend, tmp_path, suffix):
+    import visemo
+
+    out = tmp_path / f"line{suffix}"
+    transcript = TRANSCRIPT.read_text().strip()
+    proc = run_script(scene_blend, SPEECH, "--transcript", transcript, "--emotion", "happy",
+                      "--intensity", "0.7", "--seed", "3", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and [p.name for p in tmp_path.iterdir()] == [out.name]
+    anim = visemo.animate(str(SPEECH), "happy", transcript=transcript, intensity=0.7, fps=24, seed=3)
+    names, values = read_shape_key_curves(out, 24, frame_range=(1, anim.frames))
+    got = values[:, [names.index(n) for n in arkit.NAMES]]
+    np.testing.assert_allclose(got, anim.weights, atol=1e-4)
+
+
+@needs_pipeline
+def test_animate_blend_with_fps_and_start(scene_blend, tmp_path):
+    out = tmp_path / "line.blend"
+    proc = run_script(scene_blend, SPEECH, "--fps", "30", "--start-frame", "101", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    bpy.ops.wm.open_mainfile(filepath=str(out), load_ui=False)
+    scene = bpy.context.scene
+    assert (scene.render.fps, scene.render.fps_base) == (30, 1.0)
+    assert scene.frame_start == 101 and scene.frame_end >= 101 + 7 * 30
+    (strip,) = scene.sequence_editor.strips_all
+    assert strip.type == "SOUND" and strip.frame_start == 101
+    key = bpy.data.objects["face"].data.shape_keys
+    ad = key.animation_data
+    assert ad.action is not None and ad.action_slot is not None and key in ad.action_slot.users()
+    assert bpy.data.objects["plain"].data.shape_keys is None
+
+
+@needs_pipeline
+def test_internal_failure_exits_1(scene_blend, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_script(scene_blend, SPEECH, "-o", blocker / "out.fbx")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" in proc.stderr
