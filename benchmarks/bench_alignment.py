@@ -197,10 +197,13 @@ def main(argv=None):
 
 
 def tune(flite, libri):
-    grid = itertools.product((1.0, 2.0, 4.0, 6.0, 10.0), (0.01, 0.1, 0.3, 1.0), (1e-20, 1e-40))
-    print("lw   pip   beam   | flite: " + HEADER[30:] + " | librivox PBM-rec PBM-prec openV")
-    for lw, pip, beam in grid:
-        kw = dict(lw=lw, pip=pip, beam=beam)
+    grid = [(lw, wip, 1e-20, True) for lw in (1.0, 1.5, 2.0, 3.0) for wip in (0.05, 0.2, 0.65, 2.0)]
+    grid += [(lw, wip, beam, False) for lw, wip in ((2.0, 0.65), (3.0, 0.2), (1.5, 0.65))
+             for beam in (1e-20,)]
+    grid += [(2.0, 0.65, 1e-40, True), (2.0, 0.65, 1e-10, True)]
+    print("lw   wip   beam  ci  | flite: " + HEADER[30:] + " | librivox PBM-rec PBM-prec openV")
+    for lw, wip, beam, ci in grid:
+        kw = dict(lw=lw, wip=wip, beam=beam, context_independent=ci)
         sf_, sl = Score(), Score()
         for audio, _, ref in flite:
             t = time.perf_counter()
@@ -208,7 +211,7 @@ def tune(flite, libri):
         for audio, _, ref in libri:
             t = time.perf_counter()
             sl.add(ref, recognize_phonemes(audio, **kw), audio.duration, time.perf_counter() - t)
-        print(f"{lw:4.1f} {pip:5.2f} {beam:6.0e} | {sf_.row()} | {sl.row()[:20]}")
+        print(f"{lw:4.1f} {wip:5.2f} {beam:6.0e} {ci:d} | {sf_.row()} | {sl.row()[:20]}", flush=True)
 
 
 if __name__ == "__main__":

@@ -286,3 +286,44 @@ def test_add_sound_strip_and_reuse(scene, tmp_path):
     assert other != strip and other.channel != strip.channel
     with pytest.raises(Exception, match="not found"):
         add_sound_strip(scene, tmp_path / "missing.wav", 1)
+
+
+def test_data_path_escapes_names():
+    assert data_path("jawOpen") == 'key_blocks["jawOpen"].value'
+    assert data_path('my "key"') == 'key_blocks["my \\"key\\""].value'
+
+
+def test_key_animation_widens_sliders_for_values_above_one(scene, head):
+    w = np.zeros((5, 52), np.float32)
+    w[:, arkit.index("jawOpen")] = [0.0, 0.5, 1.0, 1.5, 1.2]
+    key_animation(head, Animation(w, 30))
+    kb = head.data.shape_keys.key_blocks["jawOpen"]
+    assert kb.slider_max == pytest.approx(1.5) and kb.slider_min == 0.0
+    scene.frame_set(4)
+    assert kb.value == pytest.approx(1.5)
+    assert head.data.shape_keys.key_blocks["jawLeft"].slider_max == 1.0
+
+
+def test_key_animation_refuses_empty_animation(scene, head):
+    from visemo import FormatError
+
+    with pytest.raises(FormatError, match="no frames"):
+        key_animation(head, Animation.zeros(0, 30))
+    assert head.data.shape_keys.animation_data is None
+
+
+def test_only_visemo_blender_imports_bpy():
+    from pathlib import Path
+
+    import visemo
+
+    core = Path(visemo.__file__).parent
+    offenders = []
+    for path in core.rglob("*.py"):
+        if "blender" in path.relative_to(core).parts[:1]:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            s = line.strip()
+            if s.startswith(("import bpy", "from bpy")):
+                offenders.append(str(path.relative_to(core)))
+    assert offenders == []

@@ -50,7 +50,7 @@ GLB_OPTIONS = dict(
     export_morph=True,
     export_morph_normal=False,
     export_morph_animation=True,
-    export_try_sparse_sk=False,
+    export_try_sparse_sk=True,
     export_yup=True,
 )
 

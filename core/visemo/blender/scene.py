@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-from fractions import Fraction
 from pathlib import Path
 
 import bpy
@@ -87,6 +86,13 @@ def _free_channel(ed, frame_start: int) -> int:
 
 
 def new_empty_scene():
-    """Reset the session to an empty file (factory settings, no objects); return its scene."""
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    """Reset the session to an empty file (factory startup, no objects); return its scene.
+
+    Uses ``wm.read_homefile(use_factory_startup=True, use_empty=True)`` rather
+    than ``wm.read_factory_settings``: the data is the same (nothing but an
+    empty scene), but the preferences and enabled add-ons/extensions are kept —
+    factory settings would reset them, disabling e.g. the visemo extension that
+    may be the caller.
+    """
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True, load_ui=False)
     return bpy.context.scene

@@ -108,7 +108,7 @@ class Dominance:
 def dominance(phone: str) -> Dominance:
     """Dominance of ``phone`` (ARPAbet, no stress digit)."""
     if phone == "SIL":
-        return Dominance(2.0, 0.06)
+        return Dominance(3.0, 0.03)
     if phone in ("K", "G", "NG", "HH"):
         return Dominance(0.25, 0.05)
     if phone in ("F", "V", "W"):

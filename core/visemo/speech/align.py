@@ -101,7 +101,8 @@ def prepare_words(transcript: str, decoder=None) -> tuple[list[str], dict[str, l
         unknown[w] = phones
         out.append(w)
     if unknown:
-        log.warning("words not in the pronouncing dictionary (pronunciation guessed): %s",
+        log.warning("words not in the pronouncing dictionary (pronunciation derived or "
+                    "guessed; give a spelling it knows to fix): %s",
                     ", ".join(f"{w} [{' '.join(p)}]" for w, p in unknown.items()))
     if not out:
         raise AlignmentError(f"the transcript {transcript[:60]!r} has no words to align -- "

@@ -15,9 +15,11 @@ from .align import FRAME_RATE, TIME_OFFSET, AlignmentError
 from .phonemes import SIL, PhonemeSegment, normalize_phone, tile
 
 # Tuned on flite TTS (4 voices) and LibriVox speech: see benchmarks/bench_alignment.py.
+# (pocketsphinx 5 allphone ignores ``pip``; the phone insertion penalty is ``wip``.)
 LANGUAGE_WEIGHT = 2.0
-PHONE_INSERTION_PENALTY = 0.3
+INSERTION_PENALTY = 0.65
 BEAM = 1e-20
+CONTEXT_INDEPENDENT = True
 CHUNK_SECONDS = 60.0
 """Longer audio is decoded in consecutive pieces of this length."""
 
@@ -25,35 +27,37 @@ _lock = threading.Lock()
 _decoders: dict[tuple, object] = {}
 
 
-def _get_decoder(lw: float, pip: float, beam: float):
-    key = (lw, pip, beam)
+def _get_decoder(lw: float, wip: float, beam: float, ci: bool):
+    key = (lw, wip, beam, ci)
     if key not in _decoders:
         from pocketsphinx import Decoder, get_model_path
 
         m = get_model_path()
         _decoders[key] = Decoder(hmm=f"{m}/en-us/en-us", allphone=f"{m}/en-us/en-us-phone.lm.bin",
-                                 lw=lw, pip=pip, beam=beam, pbeam=beam, samprate=16000,
-                                 lm=None, loglevel="FATAL")
+                                 lw=lw, wip=wip, beam=beam, pbeam=beam, allphone_ci=ci,
+                                 samprate=16000, lm=None, loglevel="FATAL")
     return _decoders[key]
 
 
 def recognize_phonemes(
     audio: Audio,
     lw: float = LANGUAGE_WEIGHT,
-    pip: float = PHONE_INSERTION_PENALTY,
+    wip: float = INSERTION_PENALTY,
     beam: float = BEAM,
+    context_independent: bool = CONTEXT_INDEPENDENT,
 ) -> list[PhonemeSegment]:
     """Recognised phones of 16 kHz mono ``audio``, tiling [0, duration] seconds.
 
-    ``lw`` is the phone language-model weight, ``pip`` the phone insertion
-    penalty (lower: fewer, longer phones), ``beam`` the search beam.  Raises
+    ``lw`` is the phone language-model weight, ``wip`` the phone insertion
+    penalty (a probability: lower gives fewer, longer phones), ``beam`` the
+    search beam, ``context_independent`` False scores triphones (slower).  Raises
     :class:`AlignmentError` if the decoder returns nothing.
     """
     if audio.sample_rate != 16000:
         raise AlignmentError(f"phoneme recognition needs 16 kHz audio, got {audio.sample_rate} Hz")
     segs: list[PhonemeSegment] = []
     with _lock:
-        dec = _get_decoder(lw, pip, beam)
+        dec = _get_decoder(lw, wip, beam, context_independent)
         t = 0.0
         while t < audio.duration:
             end = min(audio.duration, t + CHUNK_SECONDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Iterable
 
 from ..audio.load import Audio
@@ -63,7 +64,8 @@ def phoneme_timings(
         from .transcribe import transcribe, whisper_available
 
         if recognizer == "whisper" or whisper_available():
-            transcript = transcribe(audio).text.strip() or None
+            text = re.sub(r"\[[^\]]*\]|\([^)]*\)|\*[^*]*\*|♪", " ", transcribe(audio).text)
+            transcript = " ".join(text.split()) or None  # no "[Music]", "(laughs)"
             method = "whisper+alignment"
             log.info("whisper transcript: %s", transcript)
     if transcript is not None:
