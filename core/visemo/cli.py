@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-eye-motion", action="store_true", help="no eye saccades")
     a.add_argument("--recognizer", choices=("auto", "whisper", "phones"), default="auto",
                    help="without a transcript: Whisper words + alignment, or phone recognition")
+    a.add_argument("--max-seconds", type=float, default=1800.0,
+                   help="refuse speech longer than this (default 1800 s)")
     a.add_argument("--character", default=None, help="a .blend holding the character to key")
     a.add_argument("--object", default=None, help="mesh object in --character (default: active or first with shape keys)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -89,6 +91,9 @@ def _animate(args: argparse.Namespace) -> None:
             raise FormatError(f"--character must be a .blend file, got {args.character}")
         if any(k != "blender" for k in kinds):
             raise VisemoError("--character only applies to .blend/.fbx/.glb outputs")
+        from .blender.writer import open_character
+
+        open_character(args.character, args.object)  # a bad rig fails before the slow work
     transcript = read_transcript(args.transcript)
     started = time.perf_counter()
 
@@ -99,7 +104,8 @@ def _animate(args: argparse.Namespace) -> None:
     perf = perform(
         args.speech, args.emotion, transcript=transcript, intensity=args.intensity,
         fps=args.fps, seed=args.seed, blinks=not args.no_blinks,
-        eye_motion=not args.no_eye_motion, recognizer=args.recognizer, progress=progress,
+        eye_motion=not args.no_eye_motion, recognizer=args.recognizer,
+        max_seconds=args.max_seconds, progress=progress,
     )
     anim = perf.animation
     for out, kind in zip(outputs, kinds):

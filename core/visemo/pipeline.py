@@ -83,6 +83,7 @@ def perform(
     blinks: bool = True,
     eye_motion: bool = True,
     recognizer: str = "auto",
+    max_seconds: float = 1800.0,
     progress: Progress | None = None,
 ) -> Performance:
     """Run every stage; see :func:`animate` for the arguments."""
@@ -95,7 +96,7 @@ def perform(
         raise PromptError(f"fps must be a positive number, got {fps}")
 
     report("audio", 0.0)
-    audio = load_audio(speech, sample_rate=sample_rate)
+    audio = load_audio(speech, sample_rate=sample_rate, max_seconds=max_seconds)
     report("phonemes", 0.1)
     timings = phoneme_timings(audio, transcript=transcript, recognizer=recognizer)
     segments = tuple(timings.segments)
@@ -123,6 +124,7 @@ def animate(
     blinks: bool = True,
     eye_motion: bool = True,
     recognizer: str = "auto",
+    max_seconds: float = 1800.0,
     progress: Progress | None = None,
 ) -> Animation:
     """Speech audio (+ emotion) → 52 ARKit curves.
@@ -133,11 +135,12 @@ def animate(
     ``transcript``: the words spoken, if known (better alignment).
     ``fps``: output frames per second.  ``seed``: same seed, same blinks and
     eye motion.  ``recognizer``: "auto" (Whisper transcript when installed,
-    else phone recognition), "whisper" or "phones".  ``progress(stage,
+    else phone recognition), "whisper" or "phones".  ``max_seconds``: longer
+    speech is refused (AudioError) before decoding.  ``progress(stage,
     fraction)`` is called as stages start.
     """
     return perform(
         speech, emotion, transcript=transcript, intensity=intensity, fps=fps, seed=seed,
         sample_rate=sample_rate, blinks=blinks, eye_motion=eye_motion,
-        recognizer=recognizer, progress=progress,
+        recognizer=recognizer, max_seconds=max_seconds, progress=progress,
     ).animation

@@ -19,7 +19,7 @@ from .keyframes import key_animation
 from .rig import export_objects, find_target_object, shape_key_map
 from .scene import add_sound_strip, new_empty_scene, prepare_scene
 
-__all__ = ["write_animation_file", "BLENDER_SUFFIXES"]
+__all__ = ["write_animation_file", "open_character", "BLENDER_SUFFIXES"]
 
 BLENDER_SUFFIXES = (".blend", ".fbx", ".glb")
 
@@ -50,6 +50,22 @@ def _head_arrays(head):
     return head.vertices, head.face_sizes, head.face_indices, head.deltas, tuple(names)
 
 
+def open_character(character, object_name=None):
+    """Open the ``character`` .blend and return the mesh object to key.
+
+    ``object_name``, or the active mesh, or the first mesh with shape keys.
+    Raises RigError if the file or object is missing or has no ARKit shape
+    keys — call it before long work to fail early.
+    """
+    character = Path(character)
+    if character.suffix.lower() != ".blend" or not character.is_file():
+        raise RigError(f"character must be an existing .blend file, got {character}")
+    bpy.ops.wm.open_mainfile(filepath=str(character), load_ui=False)
+    obj = find_target_object(object_name)
+    shape_key_map(obj)
+    return obj
+
+
 def write_animation_file(anim, path, *, speech_path=None, character=None, object_name=None,
                          start_frame: int = 1, head=None) -> Path:
     """Write ``anim`` to ``path`` (.blend, .fbx or .glb), atomically.
@@ -76,13 +92,8 @@ def write_animation_file(anim, path, *, speech_path=None, character=None, object
     start_frame = int(start_frame)
 
     if character is not None:
-        character = Path(character)
-        if character.suffix.lower() != ".blend" or not character.is_file():
-            raise RigError(f"character must be an existing .blend file, got {character}")
-        bpy.ops.wm.open_mainfile(filepath=str(character), load_ui=False)
+        obj = open_character(character, object_name)
         scene = bpy.context.scene
-        obj = find_target_object(object_name)
-        shape_key_map(obj)  # RigError before anything is written
     else:
         if object_name is not None:
             raise RigError("object_name needs a character .blend to pick the object from")
