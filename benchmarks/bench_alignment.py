@@ -21,7 +21,7 @@ Metrics per method (``±1 frame`` = 1/30 s):
 from __future__ import annotations
 
 import argparse
-import itertools
+import logging
 import os
 import re
 import sys
@@ -159,12 +159,23 @@ def run_methods(items, methods):
     return scores
 
 
+def _add_noise(audio, snr_db, seed):
+    """``audio`` plus white noise ``snr_db`` below its speech RMS."""
+    from visemo.audio import Audio
+
+    x = audio.samples.astype(np.float64)
+    speech_rms = np.sqrt(np.mean(x[np.abs(x) > 1e-4] ** 2))
+    noise = np.random.default_rng(seed).standard_normal(len(x)) * speech_rms * 10 ** (-snr_db / 20)
+    return Audio((x + noise).astype(np.float32))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=40, help="flite utterances (default 40)")
     p.add_argument("--voices", default="slt,kal16,awb,rms")
     p.add_argument("--tune", action="store_true", help="grid-search allphone lw/pip/beam")
     args = p.parse_args(argv)
+    logging.getLogger("visemo.speech").setLevel(logging.ERROR)  # unknown-word notes
     cache = Path(tempfile.gettempdir()) / f"visemo-bench-tts-{os.getuid()}"
     voices = tuple(args.voices.split(","))
     utts = flite_set(args.n, voices, cache)
@@ -189,6 +200,9 @@ def main(argv=None):
                      "allphone": "(c) allphone"}[m]
             print(f"{name + ' ' + label:29s} {s.row()}")
         if name == "flite":
+            noisy = [(_add_noise(a, 15.0, seed), t, r) for seed, (a, t, r) in enumerate(items)]
+            for m, s in run_methods(noisy, methods).items():
+                print(f"{'  SNR 15 dB ' + m:29s} {s.row()}")
             for v in voices:
                 sub = [it for it, u in zip(items, utts) if u.voice == v]
                 s = run_methods(sub, ("align",))["align"]

@@ -1,7 +1,8 @@
 """Lip-sync accuracy on TTS speech with exact phoneme timings, measured on the head.
 
-For each utterance (Debian flite, several voices): run visemo on the audio
-alone, and with the transcript; evaluate the bundled head; score lip gaps
+Each test line is two flite sentences joined with real pauses (lead-in,
+gap, tail; see tests/dialogue.py), voices in turn.  For each: run visemo on
+the audio alone, and with the transcript; evaluate the bundled head; score lip gaps
 against flite's phone timings (see visemo.lipsync.metrics).  Lag is measured
 against the same engine driven by the true timings.
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import tts  # noqa: E402
+from dialogue import dialogue  # noqa: E402
 
-from visemo.audio import load_audio, loudness  # noqa: E402
+from visemo.audio import load_audio, loudness_envelope  # noqa: E402
+from visemo.lipsync import frame_count  # noqa: E402
 from visemo.face.model import load_face_model  # noqa: E402
 from visemo.lipsync import articulate  # noqa: E402
 from visemo.lipsync.metrics import score_lipsync  # noqa: E402
@@ -36,15 +40,26 @@ def gaps_mm(model, weights: np.ndarray) -> np.ndarray:
     return 1000.0 * np.asarray(model.lip_gap_of_weights(weights))
 
 
+def lines(n: int, out: Path) -> list:
+    """``n`` dialogue lines: sentences i and i+7, voice i mod 4."""
+    k = len(tts.SENTENCES)
+    return [dialogue(tts.synthesize(tts.SENTENCES[i % k], tts.VOICES[i % 4], out),
+                     tts.synthesize(tts.SENTENCES[(i + 7) % k], tts.VOICES[i % 4], out), out)
+            for i in range(n)]
+
+
 def run(n: int, modes: list[str]) -> list[dict]:
     model = load_face_model()
-    utterances = tts.corpus(n)
+    out = Path(tempfile.gettempdir()) / "visemo-tts"
+    utterances = lines(n, out)
     rows = []
     for mode in modes:
         scores, seconds, audio_s = [], 0.0, 0.0
         for u in utterances:
             audio = load_audio(u.path)
-            ref = articulate(u.segments, audio.duration, FPS, loudness=loudness(audio, FPS)).animation
+            frames = frame_count(audio.duration, FPS)
+            ref = articulate(u.segments, audio.duration, FPS,
+                             loudness=loudness_envelope(audio, FPS, frames)).animation
             t0 = time.perf_counter()
             if mode == "transcript":
                 perf = perform(u.path, transcript=u.text, fps=FPS, blinks=False, eye_motion=False)
@@ -75,8 +90,8 @@ def main() -> None:
     ap.add_argument("--modes", default="auto,phones,transcript")
     args = ap.parse_args()
     rows = run(args.n, args.modes.split(","))
-    voices = sorted({tts.corpus(args.n)[i].voice for i in range(args.n)})
-    print(f"Lip sync on {args.n} flite utterances, voices {', '.join(voices)}, {FPS:g} fps, "
+    voices = sorted({tts.VOICES[i % 4] for i in range(args.n)})
+    print(f"Lip sync on {args.n} dialogue lines ({2 * args.n} flite sentences), voices {', '.join(voices)}, {FPS:g} fps, "
           f"closure/open measured on the bundled head's lip gap")
     print(f"{'input':34} {'bilabial':>8} {'open':>6} {'silence':>8} {'lag':>5} {'max|lag|':>8} "
           f"{'events b/o/p':>14} {'x realtime':>10}")

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set visemo up on a fresh Debian/Ubuntu machine: the system libraries Blender's
-# Python module links, flite (TTS used by tests and benchmarks), a virtual
+# Python module links, flite and pocketsphinx-testdata (TTS and read speech
+# used by tests and benchmarks), a virtual
 # environment in .venv with visemo and its dependencies.  Safe to re-run: it
 # skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libgl1 libglx0 libx11-6 libxi6 libxfixes3 libxrender1 libxext6 libxkbcommon0
-              libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite)
+              libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite pocketsphinx-testdata)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
