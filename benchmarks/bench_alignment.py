@@ -38,7 +38,6 @@ import tts  # noqa: E402
 
 from visemo.audio import load_audio  # noqa: E402
 from visemo.speech import BILABIALS, OPEN_VOWELS, SIL, align, recognize_phonemes  # noqa: E402
-from visemo.speech.phonemes import PhonemeSegment  # noqa: E402
 
 FRAME = 1 / 30
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")

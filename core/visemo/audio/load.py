@@ -150,9 +150,7 @@ def _read_file(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
 
     try:
         with sf.SoundFile(str(path)) as f:
-            rate, frames = int(f.samplerate), int(f.frames)
-            if rate <= 0:
-                raise AudioError(f"'{name}' declares sample rate {rate} -- the file is damaged")
+            rate, frames = _check_rate(f.samplerate, f"'{name}'"), int(f.frames)
             if frames > 0 and frames / rate > max_seconds:
                 raise AudioError(_too_long(name, frames / rate, max_seconds))
             data = f.read(dtype="float32", always_2d=True)
