@@ -26,7 +26,7 @@ import tts  # noqa: E402
 from dialogue import dialogue  # noqa: E402
 
 from visemo.audio import load_audio, loudness_envelope  # noqa: E402
-from visemo.lipsync import frame_count  # noqa: E402
+from visemo.animation import frame_count  # noqa: E402
 from visemo.face.model import load_face_model  # noqa: E402
 from visemo.lipsync import articulate  # noqa: E402
 from visemo.lipsync.metrics import score_lipsync  # noqa: E402

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,7 +51,8 @@ def speech_clip(seconds: float, out: Path) -> tuple[Path, str]:
 def stage_times(path: Path, transcript: str | None, recognizer: str, tmp: Path) -> dict[str, float]:
     from visemo.audio import load_audio, loudness_envelope
     from visemo.emotion import EmotionTrack
-    from visemo.lipsync import articulate, frame_count
+    from visemo.animation import frame_count
+    from visemo.lipsync import articulate
     from visemo.pipeline import compose
     from visemo.speech import phoneme_timings
     from visemo.speech.align import align

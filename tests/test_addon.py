@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-import wave
 from pathlib import Path
 
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
@@ -27,6 +26,7 @@ import visemo  # noqa: E402
 from visemo import Animation, arkit  # noqa: E402
 from visemo.blender import build_head_object, new_empty_scene  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
+from synthetic import grid_head, write_wav  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
@@ -34,25 +34,6 @@ MANIFEST = ROOT / "blender_manifest.toml"
 SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
 BLENDER_EXT = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
 IN_SUBPROCESS = os.environ.get("VISEMO_ADDON_SUBPROCESS") == "1"
-
-
-def grid_head(n=5, names=arkit.NAMES):
-    xs = np.linspace(-0.1, 0.1, n)
-    verts = np.array([(x, 0.0, z) for z in xs for x in xs], np.float32)
-    faces = [(j * n + i, j * n + i + 1, (j + 1) * n + i + 1, (j + 1) * n + i)
-             for j in range(n - 1) for i in range(n - 1)]
-    deltas = np.random.default_rng(0).normal(0, 0.01, (len(names), len(verts), 3)).astype(np.float32)
-    return verts, np.full(len(faces), 4), np.array(faces).ravel(), deltas, tuple(names)
-
-
-def write_wav(path, seconds=2.0, rate=16000):
-    t = np.arange(int(seconds * rate)) / rate
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes((0.3 * np.sin(2 * np.pi * 200 * t) * 32767).astype(np.int16).tobytes())
-    return path
 
 
 def load_addon_package(name="visemo_addon_under_test"):

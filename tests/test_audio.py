@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from visemo.audio import (Audio, frame_count, load_audio, loudness, loudness_envelope, rms_db,
+from visemo.animation import frame_count
+from visemo.audio import (Audio, load_audio, loudness, loudness_envelope, rms_db,
                           voice_activity)
 from visemo.errors import AudioError
 

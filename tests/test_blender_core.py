@@ -2,7 +2,6 @@
 
 import os
 import tempfile
-import wave
 
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
 
@@ -18,22 +17,7 @@ from visemo.blender import (  # noqa: E402
 )
 from visemo.blender.keyframes import channel_fcurves, data_path, frame_numbers  # noqa: E402
 from visemo.blender.scene import fps_pair  # noqa: E402
-
-
-def grid_head(n=6, names=arkit.NAMES, seed=0):
-    xs = np.linspace(-0.1, 0.1, n)
-    verts = np.array([(x, 0.0, z) for z in xs for x in xs], np.float32)
-    faces = [(j * n + i, j * n + i + 1, (j + 1) * n + i + 1, (j + 1) * n + i)
-             for j in range(n - 1) for i in range(n - 1)]
-    deltas = np.random.default_rng(seed).normal(0, 0.01, (len(names), len(verts), 3)).astype(np.float32)
-    return verts, np.full(len(faces), 4), np.array(faces).ravel(), deltas, tuple(names)
-
-
-def smooth_animation(frames=90, fps=30.0, seed=1):
-    from scipy.ndimage import gaussian_filter1d
-
-    w = gaussian_filter1d(np.random.default_rng(seed).random((frames, 52)), 3.0, axis=0)
-    return Animation(np.clip((w - 0.5) * 4 + 0.5, 0, 1), fps)
+from synthetic import grid_head, smooth_animation, write_wav  # noqa: E402
 
 
 @pytest.fixture
@@ -247,17 +231,6 @@ def test_keyframe_insert_path_matches_bulk(scene, head):
 
 
 # ---------------------------------------------------------------- scene
-def write_wav(path, seconds=1.0, rate=16000):
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)
-    with wave.open(str(path), "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(pcm.tobytes())
-    return path
-
-
 @pytest.mark.parametrize("fps,expect", [(30, (30, 1.0)), (24, (24, 1.0)), (29.97, (30, 1.001)),
                                         (12.5, None)])
 def test_fps_pair(fps, expect):

@@ -15,6 +15,7 @@ bpy = pytest.importorskip("bpy")
 
 from visemo import arkit  # noqa: E402
 from visemo.blender import build_head_object, new_empty_scene, read_shape_key_curves, write_blend  # noqa: E402
+from synthetic import grid_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "blender_animate.py"
@@ -27,15 +28,6 @@ try:
 except ImportError:
     HAVE_PIPELINE = False
 needs_pipeline = pytest.mark.skipif(not HAVE_PIPELINE, reason="visemo.pipeline is not written yet")
-
-
-def grid_head(n=5, names=arkit.NAMES):
-    xs = np.linspace(-0.1, 0.1, n)
-    verts = np.array([(x, 0.0, z) for z in xs for x in xs], np.float32)
-    faces = [(j * n + i, j * n + i + 1, (j + 1) * n + i + 1, (j + 1) * n + i)
-             for j in range(n - 1) for i in range(n - 1)]
-    deltas = np.random.default_rng(0).normal(0, 0.01, (len(names), len(verts), 3)).astype(np.float32)
-    return verts, np.full(len(faces), 4), np.array(faces).ravel(), deltas, tuple(names)
 
 
 @pytest.fixture(scope="module")

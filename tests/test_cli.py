@@ -1,6 +1,5 @@
 """The ``visemo animate`` command: outputs by suffix, exit codes, bad input."""
 
-import json
 import os
 import subprocess
 import sys

@@ -13,7 +13,8 @@ from dialogue import dialogue
 from visemo.audio import load_audio, loudness_envelope
 from visemo.emotion import BASIC_EMOTIONS
 from visemo.face.model import load_face_model
-from visemo.lipsync import articulate, frame_count
+from visemo.animation import frame_count
+from visemo.lipsync import articulate
 from visemo.lipsync.metrics import score_lipsync
 from visemo.pipeline import perform
 

@@ -18,6 +18,11 @@ from .errors import FormatError
 LAYER_MODES = ("add", "multiply", "override")
 
 
+def frame_count(duration: float, fps: float) -> int:
+    """Frames covering ``duration`` seconds at ``fps``: ceil(duration * fps), at least 1."""
+    return max(1, int(np.ceil(duration * fps - 1e-9)))
+
+
 @dataclass(frozen=True, eq=False)
 class Animation:
     """Blendshape weights float32 [T, 52] at ``fps`` frames per second."""

@@ -8,17 +8,15 @@ compose with idle life (blinks, gaze) → bilabial closure last.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
-from . import arkit
-from .animation import Animation
+from .animation import Animation, frame_count
 from .emotion import EmotionTrack
-from .errors import PromptError
+from .errors import PromptError, VisemoError
 from .idle import blink_curves, compose_blinks, gaze_curves, gaze_to_weights
-from .lipsync import articulate, frame_count
+from .lipsync import articulate
 from .lipsync.closure import apply_closure
 
 Progress = Callable[[str, float], None]
@@ -86,14 +84,25 @@ def perform(
     max_seconds: float = 1800.0,
     progress: Progress | None = None,
 ) -> Performance:
-    """Run every stage; see :func:`animate` for the arguments."""
+    """Speech audio (+ emotion) → 52 ARKit curves, with what they came from.
+
+    ``speech``: a file path, or a float array with ``sample_rate`` (Hz).
+    ``emotion``: a basic emotion word (``"happy"``), an :class:`EmotionTrack`,
+    or None for neutral.  ``intensity``: 0..1, scales the emotion.
+    ``transcript``: the words spoken, if known (better alignment).
+    ``fps``: output frames per second.  ``seed``: same seed, same blinks and
+    eye motion.  ``recognizer``: "auto" (Whisper transcript when installed,
+    else phone recognition), "whisper" or "phones".  ``max_seconds``: longer
+    speech is refused (AudioError) before decoding.  ``progress(stage,
+    fraction)`` is called as stages start.
+    """
     from .audio import load_audio, loudness_envelope
     from .speech import phoneme_timings
 
     report = progress or (lambda stage, fraction: None)
     track = emotion_track(emotion, intensity)  # bad prompts fail before any work
     if not (fps > 0 and np.isfinite(fps)):
-        raise PromptError(f"fps must be a positive number, got {fps}")
+        raise VisemoError(f"fps must be a positive number, got {fps}")
 
     report("audio", 0.0)
     audio = load_audio(speech, sample_rate=sample_rate, max_seconds=max_seconds)
@@ -112,35 +121,6 @@ def perform(
     return Performance(anim, segments, art.closure, audio.duration, timings.transcript)
 
 
-def animate(
-    speech,
-    emotion=None,
-    *,
-    transcript: str | None = None,
-    intensity: float = 1.0,
-    fps: float = 30.0,
-    seed: int | None = None,
-    sample_rate: int | None = None,
-    blinks: bool = True,
-    eye_motion: bool = True,
-    recognizer: str = "auto",
-    max_seconds: float = 1800.0,
-    progress: Progress | None = None,
-) -> Animation:
-    """Speech audio (+ emotion) → 52 ARKit curves.
-
-    ``speech``: a file path, or a float array with ``sample_rate`` (Hz).
-    ``emotion``: a basic emotion word (``"happy"``), an :class:`EmotionTrack`,
-    or None for neutral.  ``intensity``: 0..1, scales the emotion.
-    ``transcript``: the words spoken, if known (better alignment).
-    ``fps``: output frames per second.  ``seed``: same seed, same blinks and
-    eye motion.  ``recognizer``: "auto" (Whisper transcript when installed,
-    else phone recognition), "whisper" or "phones".  ``max_seconds``: longer
-    speech is refused (AudioError) before decoding.  ``progress(stage,
-    fraction)`` is called as stages start.
-    """
-    return perform(
-        speech, emotion, transcript=transcript, intensity=intensity, fps=fps, seed=seed,
-        sample_rate=sample_rate, blinks=blinks, eye_motion=eye_motion,
-        recognizer=recognizer, max_seconds=max_seconds, progress=progress,
-    ).animation
+def animate(speech, emotion=None, **options) -> Animation:
+    """Speech audio (+ emotion) → :class:`Animation`; options as for :func:`perform`."""
+    return perform(speech, emotion, **options).animation

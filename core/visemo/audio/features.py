@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..animation import frame_count
 from .load import Audio
 
 DB_FLOOR = -100.0
@@ -18,11 +19,6 @@ DB_FLOOR = -100.0
 
 MIN_WINDOW = 0.025
 """Shortest analysis window (seconds), used when ``1/fps`` is shorter."""
-
-
-def frame_count(duration: float, fps: float) -> int:
-    """Number of frames ``T = ceil(duration * fps)`` (at least 1)."""
-    return max(1, int(math.ceil(duration * fps - 1e-9)))
 
 
 def rms_db(audio: Audio, fps: float) -> np.ndarray:

@@ -114,24 +114,23 @@ def _objects(objects: Iterable) -> list:
     return objs
 
 
-def write_fbx(path, objects) -> Path:
-    """Export ``objects`` with their shape-key animation over the scene range to FBX."""
+def _export(path, objects, operator, options: dict, what: str) -> Path:
+    """Run a Blender exporter on ``objects`` into ``path`` atomically."""
     path = Path(path)
     objs = _objects(objects)
     with atomic_path(path) as tmp, _Selection(objs):
-        result = bpy.ops.export_scene.fbx(filepath=str(tmp), **FBX_OPTIONS)
-        _check_result(result, tmp, "export FBX")
+        _check_result(operator(filepath=str(tmp), **options), tmp, what)
     return path
+
+
+def write_fbx(path, objects) -> Path:
+    """Export ``objects`` with their shape-key animation over the scene range to FBX."""
+    return _export(path, objects, bpy.ops.export_scene.fbx, FBX_OPTIONS, "export FBX")
 
 
 def write_glb(path, objects) -> Path:
     """Export ``objects`` with their morph-target animation over the scene range to GLB."""
-    path = Path(path)
-    objs = _objects(objects)
-    with atomic_path(path) as tmp, _Selection(objs):
-        result = bpy.ops.export_scene.gltf(filepath=str(tmp), **GLB_OPTIONS)
-        _check_result(result, tmp, "export glTF")
-    return path
+    return _export(path, objects, bpy.ops.export_scene.gltf, GLB_OPTIONS, "export glTF")
 
 
 def _shape_key_action_range(key) -> tuple[int, int] | None:

@@ -1,5 +1,5 @@
 """Lip-sync engines: phoneme timings → speech channels (see :func:`articulate`)."""
 
-from .procedural import Articulation, articulate, frame_count
+from .procedural import Articulation, articulate
 
-__all__ = ["Articulation", "articulate", "frame_count"]
+__all__ = ["Articulation", "articulate"]

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import arkit
-from ..animation import Animation
+from ..animation import Animation, frame_count
 from .closure import apply_closure, bilabial_closure
 from .coarticulation import blend, gestures
 
@@ -31,11 +31,6 @@ class Articulation:
 
     animation: Animation
     closure: np.ndarray
-
-
-def frame_count(duration: float, fps: float) -> int:
-    """Frames needed to cover ``duration`` seconds at ``fps`` (frame i at i/fps)."""
-    return max(1, int(np.ceil(duration * fps - 1e-9)))
 
 
 def articulate(
