@@ -22,7 +22,7 @@ LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 
 
 def speech_clip(seconds: float, out: Path) -> tuple[Path, str]:
-    """A wav of about ``seconds`` of real speech and its transcript."""
+    """A wav of at least ``seconds`` of real speech (whole clips) and its transcript."""
     clips: list[tuple[Path, str]] = []
     if (LIBRIVOX / "transcription").is_file():
         for line in (LIBRIVOX / "transcription").read_text().splitlines():
@@ -43,7 +43,7 @@ def speech_clip(seconds: float, out: Path) -> tuple[Path, str]:
             total += len(x) / sr + 0.3
             if total >= seconds:
                 break
-    audio = np.concatenate(pieces)[: int(seconds * 16000)]
+    audio = np.concatenate(pieces)
     sf.write(out, audio, 16000)
     return out, " ".join(words)
 
@@ -122,8 +122,8 @@ def main() -> None:
         dur = t.pop("_duration")
         total = sum(t.values())
         for stage, s in t.items():
-            print(f"{seconds:6.0f}s {label:12} {stage:28} {s:8.3f} {dur / s:11.1f}")
-        print(f"{seconds:6.0f}s {label:12} {'TOTAL':28} {total:8.3f} {dur / total:11.1f}")
+            print(f"{dur:6.1f}s {label:12} {stage:28} {s:8.3f} {dur / s:11.1f}")
+        print(f"{dur:6.1f}s {label:12} {'TOTAL':28} {total:8.3f} {dur / total:11.1f}")
 
 
 if __name__ == "__main__":
