@@ -1,33 +1,41 @@
 """visemo Blender extension: speech + emotion → ARKit shape-key animation.
 
-Sidebar (N) → *visemo*: pick a speech file, type an emotion, set the
-intensity, press *Generate*: the active mesh's ARKit-named shape keys are
-keyframed and the speech goes into the sequencer at the scene's start frame.
+3D Viewport > Sidebar (N) > *visemo*: pick the target mesh, a speech file or
+sound strip, an emotion (and optionally an emotion timeline), press
+*Generate*.  Inference runs in a background thread (Esc cancels); the result
+is a new action on the target's shape keys, named after the speech, with the
+speech in the sequencer.
 
-The work is done by the ``visemo`` core library (imported when the operator
-runs, not at registration, so enabling the add-on stays fast).
+The work is done by the ``visemo`` core library, which ships in the
+extension as a wheel (see ``scripts/build_extension.py``) and is imported
+when an operator runs, so enabling the add-on stays fast.
 """
 
 import bpy
 
-from . import operators, panels, properties
+from . import operators, panels, preferences, properties
 
 CLASSES = (
-    properties.VISEMO_PG_settings,
-    operators.VISEMO_OT_generate,
-    panels.VISEMO_PT_main,
+    preferences.VISEMO_AddonPreferences,
+    *properties.CLASSES,
+    *operators.CLASSES,
+    *panels.CLASSES,
 )
 
 
 def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    bpy.types.Scene.visemo = bpy.props.PointerProperty(type=properties.VISEMO_PG_settings)
+    properties.register_properties()
+    bpy.types.STATUSBAR_HT_header.append(panels.draw_status_progress)
 
 
 def unregister():
-    if hasattr(bpy.types.Scene, "visemo"):
-        del bpy.types.Scene.visemo
+    try:
+        bpy.types.STATUSBAR_HT_header.remove(panels.draw_status_progress)
+    except ValueError:
+        pass
+    properties.unregister_properties()
     for cls in reversed(CLASSES):
         if getattr(cls, "is_registered", False):
             bpy.utils.unregister_class(cls)

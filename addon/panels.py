@@ -1,6 +1,55 @@
-"""The sidebar panel (3D viewport → N → visemo)."""
+"""The sidebar (3D Viewport > N > visemo), its lists, and the status-bar progress."""
 
 import bpy
+
+from . import generate, mapping
+
+
+class VISEMO_UL_emotion_keys(bpy.types.UIList):
+    """Emotion timeline rows: frame, emotion, intensity."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "frame", text="", emboss=False)
+        row.prop(item, "prompt", text="", emboss=False, icon="KEYFRAME")
+        row.prop(item, "intensity", text="", slider=True)
+
+
+class VISEMO_UL_channels(bpy.types.UIList):
+    """Mapping rows: ARKit channel, shape key(s), gain; filtered by the search field."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        names = set(mapping.shape_key_names(data.id_data) or ())
+        keys = [k.strip() for k in item.keys.split(",") if k.strip()]
+        ok = bool(keys) and all(k in names for k in keys)
+        split = layout.split(factor=0.42, align=True)
+        split.label(text=item.arkit, icon="CHECKMARK" if ok else ("ERROR" if keys else "BLANK1"))
+        row = split.row(align=True)
+        row.alert = bool(keys) and not ok
+        row.prop(item, "keys", text="")
+        row.prop(item, "gain", text="")
+
+    def filter_items(self, context, data, propname):
+        rows = getattr(data, propname)
+        needle = data.search.strip().lower()
+        flags = []
+        for row in rows:
+            show = not needle or needle in row.arkit.lower() or needle in row.keys.lower()
+            if data.only_unmapped and row.keys.strip():
+                show = False
+            flags.append(self.bitflag_filter_item if show else 0)
+        return flags, []
+
+
+def _prop_with_placeholder(layout, data, name, placeholder):
+    try:  # placeholder text needs Blender 4.3+
+        layout.prop(data, name, text="", placeholder=placeholder)
+    except TypeError:
+        layout.prop(data, name)
+
+
+def _target(context):
+    return generate.target_object(context, context.scene.visemo)
 
 
 class VISEMO_PT_main(bpy.types.Panel):
@@ -12,16 +61,142 @@ class VISEMO_PT_main(bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        settings = context.scene.visemo
-        layout.prop(settings, "speech_path")
-        layout.prop(settings, "transcript")
-        layout.prop(settings, "emotion")
-        layout.prop(settings, "intensity", slider=True)
-        obj = context.active_object
-        layout.label(text=f"Target: {obj.name}" if obj else "Select a mesh with shape keys",
-                     icon="SHAPEKEY_DATA")
-        op = layout.operator("visemo.generate", icon="PLAY_SOUND")
-        op.speech_path = settings.speech_path
-        op.emotion = settings.emotion
-        op.intensity = settings.intensity
-        op.transcript = settings.transcript
+        s = context.scene.visemo
+        job = context.window_manager.visemo_job
+
+        col = layout.column()
+        col.prop(s, "target", icon="OUTLINER_OB_MESH")
+        obj = _target(context)
+        if obj is None:
+            col.label(text="Select a mesh with shape keys", icon="INFO")
+        else:
+            if s.target is None:
+                col.label(text=f"Active object: {obj.name}", icon="OBJECT_DATA")
+            m, _err = mapping.resolve(obj)
+            col.label(text=mapping.status_line(obj), icon="SHAPEKEY_DATA" if m and m.count else "ERROR")
+
+        box = layout.box()
+        box.row().prop(s, "speech_source", expand=True)
+        if s.speech_source == "FILE":
+            box.prop(s, "speech_path", text="")
+        else:
+            ed = context.scene.sequence_editor
+            if ed is not None:
+                box.prop_search(s, "sound_strip", ed, "strips_all", text="", icon="SOUND")
+            else:
+                box.label(text="The sequencer has no strips", icon="INFO")
+        _prop_with_placeholder(box, s, "transcript", "Transcript (optional)")
+
+        col = layout.column(align=True)
+        col.prop(s, "emotion")
+        col.prop(s, "intensity", slider=True)
+
+        row = layout.row(align=True)
+        row.prop(s, "blinks", toggle=True, icon="HIDE_OFF")
+        row.prop(s, "eye_motion", toggle=True, icon="VIS_SEL_11")
+        layout.prop(s, "seed")
+
+        if job.running:
+            layout.progress(factor=job.progress, type="BAR",
+                            text=f"{job.stage} {job.progress * 100:.0f}%  (Esc cancels)")
+        row = layout.row(align=True)
+        row.scale_y = 1.4
+        row.operator("visemo.generate", icon="PLAY_SOUND")
+        row.operator("visemo.clear", icon="X", text="Clear")
+        row = layout.row(align=True)
+        row.operator("visemo.export", text="Export FBX", icon="EXPORT").format = "FBX"
+        row.operator("visemo.export", text="Export glTF", icon="EXPORT").format = "GLB"
+
+
+class VISEMO_PT_timeline(bpy.types.Panel):
+    bl_label = "Emotion Timeline"
+    bl_idname = "VISEMO_PT_timeline"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "visemo"
+    bl_parent_id = "VISEMO_PT_main"
+
+    def draw_header(self, context):
+        self.layout.prop(context.scene.visemo, "use_timeline", text="")
+
+    def draw(self, context):
+        layout = self.layout
+        s = context.scene.visemo
+        layout.active = s.use_timeline
+        row = layout.row()
+        row.template_list("VISEMO_UL_emotion_keys", "", s, "emotion_keys", s, "emotion_key_index", rows=3)
+        col = row.column(align=True)
+        col.operator("visemo.emotion_key_add", icon="ADD", text="")
+        col.operator("visemo.emotion_key_remove", icon="REMOVE", text="")
+        col.separator()
+        col.operator("visemo.emotion_key_move", icon="TRIA_UP", text="").direction = "UP"
+        col.operator("visemo.emotion_key_move", icon="TRIA_DOWN", text="").direction = "DOWN"
+        layout.prop(s, "transition")
+        if not len(s.emotion_keys):
+            layout.label(text=f"'{s.emotion or 'neutral'}' holds for the whole clip", icon="INFO")
+
+
+class VISEMO_PT_mapping(bpy.types.Panel):
+    bl_label = "Shape Key Mapping"
+    bl_idname = "VISEMO_PT_mapping"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "visemo"
+    bl_parent_id = "VISEMO_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        obj = _target(context)
+        if mapping.shape_key_names(obj) is None:
+            layout.label(text="The target has no shape keys", icon="INFO")
+            return
+        if not mapping.available():
+            layout.label(text="The visemo library is not installed", icon="ERROR")
+            return
+        rig = obj.visemo_rig
+        row = layout.row(align=True)
+        row.prop(rig, "preset", text="")
+        row.operator("visemo.mapping_apply_preset", text="Apply")
+        row.operator("visemo.mapping_reset", text="", icon="LOOP_BACK")
+
+        m, err = mapping.resolve(obj)
+        if err:
+            layout.label(text=err, icon="ERROR")
+        if not len(rig.channels):
+            layout.label(text="Automatic" if not mapping.stored(obj) else "Stored on the object",
+                         icon="SHAPEKEY_DATA")
+            layout.operator("visemo.mapping_edit", icon="GREASEPENCIL")
+        else:
+            row = layout.row(align=True)
+            row.prop(rig, "search", text="", icon="VIEWZOOM")
+            row.prop(rig, "only_unmapped", text="", icon="ERROR")
+            layout.template_list("VISEMO_UL_channels", "", rig, "channels", rig, "channel_index", rows=8)
+
+        unmapped, missing = mapping.unmapped_report(obj)
+        box = layout.box()
+        box.label(text=f"Unmapped: {len(unmapped)} of {mapping.TOTAL}", icon="ERROR" if unmapped else "CHECKMARK")
+        if unmapped:
+            col = box.column(align=True)
+            col.scale_y = 0.8
+            for i in range(0, len(unmapped), 2):
+                col.label(text=",  ".join(unmapped[i:i + 2]))
+        if missing:
+            box.label(text=f"Not on the mesh: {', '.join(missing)}", icon="ERROR")
+
+
+def draw_status_progress(self, context):
+    """Status-bar progress of a running Generate (appended to STATUSBAR_HT_header)."""
+    job = context.window_manager.visemo_job
+    if job.running:
+        row = self.layout.row()
+        row.progress(factor=job.progress, type="BAR", text=f"visemo: {job.stage} (Esc cancels)")
+
+
+CLASSES = (
+    VISEMO_UL_emotion_keys,
+    VISEMO_UL_channels,
+    VISEMO_PT_main,
+    VISEMO_PT_timeline,
+    VISEMO_PT_mapping,
+)

@@ -1,27 +1,57 @@
-"""Key visemo animation onto a character in a .blend, headless.
+"""Key visemo animation onto a character in a .blend, headless: one line, or a CSV batch.
 
-    blender -b scene.blend -P scripts/blender_animate.py -- SPEECH \
-        [--transcript TEXT] [--emotion WORD] [--intensity X] [--fps N] \
-        [--seed N] [--start-frame F] [--object NAME] -o OUT.{fbx,glb,blend}
+One line::
 
-Keys the ARKit-named shape keys of ``--object`` (default: the active mesh, or
-the first mesh with shape keys) from ``visemo.animate``, puts the speech in
-the sequencer at the start frame (default: the scene's), and writes OUT: a
-.blend copy of the scene, or the object's hierarchy as FBX/GLB.  ``--fps``
-defaults to the scene's frame rate (and, if given, sets it).
+    blender -b scene.blend -P scripts/blender_animate.py -- [SPEECH | --speech SPEECH] \\
+        [--transcript TEXT] [--emotion WORD] [--intensity X] [--fps N] [--seed N] \\
+        [--start-frame F] [--object NAME] [--mapping PRESET|MAP.json] -o OUT.{fbx,glb,blend}
 
-Exit status: 0 done; 2 bad input (one line "visemo: error: ..." on stderr);
-1 internal failure (traceback on stderr).
+A batch (one output per CSV row)::
+
+    blender -b scene.blend -P scripts/blender_animate.py -- --batch rows.csv --out-dir DIR \\
+        [--format fbx|glb|blend] [--fps N] [--seed N] [--mapping PRESET|MAP.json] [--summary RESULTS.csv]
+
+Keys the shape keys of ``--object`` (default: the active mesh, or the first
+mesh with shape keys) from ``visemo.animate``, puts the speech in the
+sequencer at the start frame (default: the scene's), and writes OUT: a .blend
+copy of the scene, or the object's hierarchy as FBX/GLB.  ``--fps`` defaults
+to the scene's frame rate (and, if given, sets it).  ``--mapping`` picks the
+shape key of each ARKit channel: a preset (auto, arkit, livelink, cc4, rpm,
+vroid) or a mapping JSON file; by default the object's stored mapping
+(``obj["visemo_mapping"]``) or auto-detection.
+
+Batch CSV: a header row, then one row per line of dialogue.  Columns (any
+order, case-insensitive): ``file`` (speech; required), ``emotion`` (default
+neutral), ``intensity`` (0..1, default 1), ``object`` (default as above),
+optional ``transcript`` (text, or a .txt file), ``output`` (file name in
+``--out-dir``; default: the speech file's stem, ``_row<N>`` added when two
+rows would collide; the suffix defaults to ``--format``), ``start_frame``.
+Paths are relative to the CSV's folder.  Every row starts from the .blend as
+it was opened (rows do not see each other's keys); models load once for the
+whole batch.  A row that fails writes nothing; the others are still written.
+A progress line per row on stdout, then a summary table.
+
+Exit status: 0 done (every row ok); 2 bad input (one line "visemo: error:
+..." on stderr per problem); 1 internal failure (traceback on stderr) — in a
+batch, 1 if any row failed internally, else 2 if any row had bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import os
 import sys
+import tempfile
+import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 SUFFIXES = (".fbx", ".glb", ".blend")
+COLUMNS = ("file", "emotion", "intensity", "object", "transcript", "output", "start_frame")
+_ALIASES = {"speech": "file", "audio": "file", "output_name": "output", "out": "output",
+            "start": "start_frame", "startframe": "start_frame", "prompt": "emotion"}
 
 
 class _BadInput(Exception):
@@ -36,8 +66,13 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="blender -b FILE.blend -P blender_animate.py --",
                 description="Key visemo animation onto a character and write it out.")
-    p.add_argument("speech", help="speech audio file")
-    p.add_argument("-o", "--output", required=True, help="output file: .fbx, .glb or .blend")
+    p.add_argument("speech_pos", nargs="?", metavar="SPEECH", help="speech audio file")
+    p.add_argument("--speech", default=None, help="speech audio file (same as SPEECH)")
+    p.add_argument("-o", "--output", default=None, help="output file: .fbx, .glb or .blend")
+    p.add_argument("--batch", default=None, metavar="CSV", help="CSV of rows to animate (batch mode)")
+    p.add_argument("--out-dir", default=None, help="batch: folder for the outputs")
+    p.add_argument("--format", default="fbx", help="batch: output format fbx, glb or blend (default fbx)")
+    p.add_argument("--summary", default=None, metavar="CSV", help="batch: also write the results table here")
     p.add_argument("--transcript", default=None, help="what is said (text)")
     p.add_argument("--emotion", default=None, help="emotion prompt, e.g. 'happy'")
     p.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1")
@@ -45,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="seed for blinks and eye motion")
     p.add_argument("--start-frame", type=int, default=None, help="first frame (default: scene start)")
     p.add_argument("--object", default=None, help="object to key (default: active mesh)")
+    p.add_argument("--mapping", default=None, metavar="PRESET|JSON",
+                   help="rig mapping: auto, arkit, livelink, cc4, rpm, vroid, or a mapping .json file")
     return p
 
 
@@ -52,53 +89,85 @@ def _script_args(argv: list[str]) -> list[str]:
     return argv[argv.index("--") + 1:] if "--" in argv else []
 
 
-def _import_visemo():
+def _importable() -> bool:
+    import importlib
+
+    global _IMPORT_ERROR
     try:
-        import visemo  # noqa: F401
+        importlib.import_module("visemo")
+        return True
+    except ImportError as e:
+        _IMPORT_ERROR = e
+        return False
+
+
+_IMPORT_ERROR = None
+
+
+def _import_visemo():
+    """Import visemo: installed (the extension's wheels, a venv), else this checkout's core/."""
+    if _importable():
+        return
+    try:  # an installed visemo extension keeps its wheels in the extensions' .local site-packages
+        import bpy
+
+        v = sys.version_info
+        site = Path(bpy.utils.user_resource("EXTENSIONS", path=".local")) / "lib" / \
+            f"python{v.major}.{v.minor}" / "site-packages"
+        if site.is_dir() and str(site) not in sys.path:
+            sys.path.append(str(site))
+            if _importable():
+                return
     except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-        import visemo  # noqa: F401
+        pass
+    core = Path(__file__).resolve().parents[1] / "core"
+    if (core / "visemo").is_dir() and str(core) not in sys.path:
+        sys.path.insert(0, str(core))
+    if not _importable():
+        raise _BadInput(
+            f"cannot import visemo ({_IMPORT_ERROR}); install and enable the visemo extension, "
+            "or run this script from a visemo checkout"
+        )
 
 
-def run(argv: list[str]) -> int:
-    _import_visemo()
-    import bpy
+def _mapping_spec(value: str | None):
+    """``--mapping``: None, a preset name, or the text of a mapping .json file."""
+    from visemo import rigmap
 
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() == ".json" or path.is_file():
+        if not path.is_file():
+            raise _BadInput(f"mapping file not found: {path}")
+        text = path.read_text(encoding="utf-8")
+        rigmap.resolve([], text)  # validate the file now, not on every row
+        return text
+    rigmap.resolve([], value)  # unknown preset -> RigError now
+    return value
+
+
+# ---------------------------------------------------------------------------------- one line
+def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, transcript, seed,
+                   start_frame, mapping):
+    """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim."""
     import visemo
     from visemo.blender import files
     from visemo.blender.keyframes import key_animation, scene_fps
-    from visemo.blender.rig import export_objects, find_target_object, shape_key_map
-    from visemo.blender.scene import add_sound_strip, fps_pair
-    from visemo.errors import AudioError, FormatError, PromptError
+    from visemo.blender.rig import export_objects
+    from visemo.blender.scene import add_sound_strip
 
-    args = _parser().parse_args(argv)
-    out = Path(args.output)
-    if out.suffix.lower() not in SUFFIXES:
-        raise FormatError(f"cannot write {out.name!r} from Blender; use one of {', '.join(SUFFIXES)}")
-    speech = Path(args.speech)
-    if not speech.is_file():
-        raise AudioError(f"speech file not found: {speech}")
-    if args.fps is not None and not (args.fps > 0):
-        raise PromptError(f"--fps must be positive, got {args.fps}")
-
-    scene = bpy.context.scene
-    obj = find_target_object(args.object)
-    shape_key_map(obj)  # RigError before the generation and before any write
-    if args.fps is not None:
-        scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
     fps = scene_fps(scene)
-    start = scene.frame_start if args.start_frame is None else args.start_frame
-
-    anim = visemo.animate(str(speech), args.emotion, transcript=args.transcript,
-                          intensity=args.intensity, fps=fps, seed=args.seed)
-    key_animation(obj, anim, start_frame=start, scene=scene)
+    start = scene.frame_start if start_frame is None else int(start_frame)
+    anim = visemo.animate(str(speech), emotion, transcript=transcript, intensity=intensity,
+                          fps=fps, seed=seed)
+    key_animation(obj, anim, start_frame=start, scene=scene, mapping=mapping)
     add_sound_strip(scene, speech, start)
     last = start + anim.frames - 1
-    if args.start_frame is not None or scene.frame_start > start:
+    if start_frame is not None or scene.frame_start > start:
         scene.frame_start = start
     if scene.frame_end < last:
         scene.frame_end = last
-
     suffix = out.suffix.lower()
     if suffix == ".blend":
         files.write_blend(out)
@@ -106,8 +175,305 @@ def run(argv: list[str]) -> int:
         files.write_fbx(out, export_objects(obj))
     else:
         files.write_glb(out, export_objects(obj))
-    print(f"visemo: keyed '{obj.name}' ({anim.frames} frames at {fps:g} fps) -> {out}")
+    return anim
+
+
+def _check_fps(fps):
+    from visemo.errors import PromptError
+
+    if fps is not None and not (fps > 0):
+        raise PromptError(f"--fps must be positive, got {fps}")
+
+
+def run_single(args) -> int:
+    import bpy
+
+    from visemo.blender.keyframes import scene_fps
+    from visemo.blender.rig import find_target_object, shape_key_map
+    from visemo.blender.scene import fps_pair
+    from visemo.errors import AudioError, FormatError
+
+    if args.speech_pos and args.speech:
+        raise _BadInput("give the speech file once: SPEECH or --speech")
+    speech = args.speech or args.speech_pos
+    if not speech:
+        raise _BadInput("the following arguments are required: SPEECH (or --speech, or --batch CSV)")
+    if not args.output:
+        raise _BadInput("the following arguments are required: -o/--output")
+    out = Path(args.output)
+    if out.suffix.lower() not in SUFFIXES:
+        raise FormatError(f"cannot write {out.name!r} from Blender; use one of {', '.join(SUFFIXES)}")
+    speech = Path(speech)
+    if not speech.is_file():
+        raise AudioError(f"speech file not found: {speech}")
+    _check_fps(args.fps)
+    mapping = _mapping_spec(args.mapping)
+
+    scene = bpy.context.scene
+    obj = find_target_object(args.object)
+    rig = shape_key_map(obj, mapping)  # RigError before the generation and before any write
+    if args.fps is not None:
+        scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
+    anim = _key_and_write(obj, scene, speech, out, emotion=args.emotion, intensity=args.intensity,
+                          transcript=args.transcript, seed=args.seed, start_frame=args.start_frame,
+                          mapping=mapping)
+    print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {anim.frames} frames at "
+          f"{scene_fps(scene):g} fps) -> {out}")
     return 0
+
+
+# ---------------------------------------------------------------------------------- batch
+@dataclass
+class Row:
+    """One CSV data row; ``number`` is its position after the header (from 1)."""
+
+    number: int
+    file: str | None
+    emotion: str | None = None
+    intensity: str | None = None
+    object: str | None = None
+    transcript: str | None = None
+    output: str | None = None
+    start_frame: str | None = None
+
+
+@dataclass
+class Result:
+    row: int
+    file: str | None
+    status: str  # "ok" | "bad input" | "error"
+    seconds: float
+    output: str = ""
+    error: str = ""
+
+
+def read_rows(csv_path: Path) -> list[Row]:
+    """The data rows of a batch CSV (header required; blank and ``#`` rows skipped).
+
+    ``Row.number`` is the record's position after the header (1 = first row),
+    counting skipped rows too, so it points at the same record in the file.
+    """
+    if not csv_path.is_file():
+        raise _BadInput(f"batch CSV not found: {csv_path}")
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            body = list(reader)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise _BadInput(f"cannot read {csv_path.name} as CSV ({e})") from None
+    if not header:
+        raise _BadInput(f"{csv_path.name} is empty; it needs a header row: {','.join(COLUMNS[:4])}")
+    columns = []
+    for name in header:
+        key = name.strip().lower().replace(" ", "_").replace("-", "_")
+        key = _ALIASES.get(key, key)
+        if key not in COLUMNS:
+            raise _BadInput(f"{csv_path.name}: unknown column {name!r}; columns are {', '.join(COLUMNS)}")
+        if key in columns:
+            raise _BadInput(f"{csv_path.name}: column {key!r} appears twice")
+        columns.append(key)
+    if "file" not in columns:
+        raise _BadInput(f"{csv_path.name} has no 'file' column; columns are {', '.join(COLUMNS)}")
+    rows = []
+    for number, cells in enumerate(body, 1):
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        values = {k: (cells[i].strip() if i < len(cells) else "") for i, k in enumerate(columns)}
+        rows.append(Row(number, **{k: (v or None) for k, v in values.items()}))
+    if not rows:
+        raise _BadInput(f"{csv_path.name} has a header but no rows")
+    return rows
+
+
+def _output_paths(rows: list[Row], out_dir: Path, fmt: str) -> dict[int, Path | str]:
+    """Row number -> output path, or an error text for a row whose explicit output collides."""
+    out: dict[int, Path | str] = {}
+    taken: dict[Path, int] = {}
+    for row in rows:
+        if row.output:
+            name = Path(row.output)
+            path = out_dir / (name if name.suffix.lower() in SUFFIXES else f"{name}.{fmt}")
+            key = Path(os.path.normcase(path))
+            if key in taken:
+                out[row.number] = f"output {path.name!r} is also row {taken[key]}'s output"
+                continue
+        else:
+            stem = Path(row.file or f"row{row.number}").stem
+            path = out_dir / f"{stem}.{fmt}"
+            key = Path(os.path.normcase(path))
+            if key in taken:
+                path = out_dir / f"{stem}_row{row.number}.{fmt}"
+                key = Path(os.path.normcase(path))
+        taken[key] = row.number
+        out[row.number] = path
+    return out
+
+
+class _Session:
+    """Puts the open .blend back as it was before each row after the first."""
+
+    def __init__(self):
+        import bpy
+
+        self.bpy = bpy
+        self.tmp = None
+        path = bpy.data.filepath
+        if path and not bpy.data.is_dirty:
+            self.path = path
+        else:  # unsaved or changed since opened: keep a snapshot of how it is now
+            self.tmp = tempfile.mkdtemp(prefix="visemo-batch-")
+            self.path = os.path.join(self.tmp, "start.blend")
+            bpy.ops.wm.save_as_mainfile(filepath=self.path, copy=True, check_existing=False)
+        self.touched = False
+
+    def fresh(self):
+        if self.touched:
+            self.bpy.ops.wm.open_mainfile(filepath=self.path, load_ui=False)
+        self.touched = True
+        return self.bpy.context.scene
+
+    def close(self):
+        if self.tmp:
+            for name in os.listdir(self.tmp):
+                os.remove(os.path.join(self.tmp, name))
+            os.rmdir(self.tmp)
+
+
+def _row_job(row: Row, base: Path):
+    """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start)."""
+    from visemo.errors import AudioError, PromptError
+    from visemo.pipeline import emotion_track
+
+    if not row.file:
+        raise AudioError("the row has no speech file (the 'file' cell is empty)")
+    try:
+        intensity = 1.0 if row.intensity is None else float(row.intensity)
+    except ValueError:
+        raise PromptError(f"intensity must be a number between 0 and 1, got {row.intensity!r}") from None
+    emotion_track(row.emotion, intensity)  # unknown emotion / bad intensity: PromptError now
+    try:
+        start = None if row.start_frame is None else int(row.start_frame)
+    except ValueError:
+        raise PromptError(f"start_frame must be a whole number, got {row.start_frame!r}") from None
+    speech = base / row.file
+    if not speech.is_file():
+        raise AudioError(f"speech file not found: {speech}")
+    transcript = row.transcript
+    if transcript and transcript.lower().endswith(".txt"):
+        path = base / transcript
+        if not path.is_file():
+            raise AudioError(f"transcript file not found: {path}")
+        transcript = path.read_text(encoding="utf-8").strip()
+    return speech, row.emotion, intensity, transcript, start
+
+
+def run_batch(args) -> int:
+    from visemo.blender.rig import find_target_object, shape_key_map
+    from visemo.blender.scene import fps_pair
+    from visemo.errors import VisemoError
+
+    if args.speech or args.speech_pos or args.output:
+        raise _BadInput("--batch takes no SPEECH, --speech or -o; outputs go to --out-dir")
+    if not args.out_dir:
+        raise _BadInput("the following arguments are required with --batch: --out-dir")
+    fmt = args.format.lower().lstrip(".")
+    if f".{fmt}" not in SUFFIXES:
+        raise _BadInput(f"--format must be one of fbx, glb, blend; got {args.format!r}")
+    _check_fps(args.fps)
+    csv_path = Path(args.batch)
+    rows = read_rows(csv_path)
+    mapping = _mapping_spec(args.mapping)
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = _output_paths(rows, out_dir, fmt)
+    base = csv_path.resolve().parent
+
+    session = _Session()
+    results: list[Result] = []
+    started = time.perf_counter()
+    width = len(str(len(rows)))
+    interrupted = False
+    try:
+        for i, row in enumerate(rows, 1):
+            t0 = time.perf_counter()
+            try:
+                out = outputs[row.number]
+                if isinstance(out, str):
+                    raise VisemoError(out)
+                speech, emotion, intensity, transcript, start = _row_job(row, base)
+                scene = session.fresh()
+                obj = find_target_object(row.object)
+                shape_key_map(obj, mapping)  # RigError before the generation
+                if args.fps is not None:
+                    scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
+                _key_and_write(obj, scene, speech, out, emotion=emotion, intensity=intensity,
+                               transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping)
+                result = Result(row.number, row.file, "ok", time.perf_counter() - t0, output=str(out))
+            except VisemoError as e:
+                result = Result(row.number, row.file, "bad input", time.perf_counter() - t0, error=str(e))
+                print(f"visemo: error: row {row.number} ({row.file}): {e}", file=sys.stderr, flush=True)
+            except Exception as e:  # internal failure: keep going, keep the traceback
+                traceback.print_exc()
+                result = Result(row.number, row.file, "error", time.perf_counter() - t0,
+                                error=f"{type(e).__name__}: {e}")
+            results.append(result)
+            detail = f"-> {result.output}" if result.status == "ok" else result.error
+            print(f"visemo: [{i:>{width}}/{len(rows)}] row {row.number} {row.file}: {result.status} "
+                  f"({result.seconds:.2f} s) {detail}", flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("visemo: interrupted; the rows done so far are kept", file=sys.stderr, flush=True)
+    finally:
+        session.close()
+
+    _print_summary(results, len(rows), time.perf_counter() - started)
+    if args.summary:
+        _write_summary(Path(args.summary), results)
+    if interrupted:
+        return 130
+    if any(r.status == "error" for r in results):
+        return 1
+    if any(r.status != "ok" for r in results):
+        return 2
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _print_summary(results: list[Result], total: int, seconds: float) -> None:
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "bad input", "error")}
+    print(f"visemo: batch done: {counts['ok']} ok, {counts['bad input']} bad input, "
+          f"{counts['error']} internal errors, {total - len(results)} not run; {seconds:.1f} s")
+    table = [("row", "file", "status", "seconds", "output or error")]
+    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}", _one_line(r.output or r.error))
+              for r in results]
+    widths = [max(len(line[c]) for line in table) for c in range(4)]
+    for line in table:
+        cells = [line[0].rjust(widths[0]), line[1].ljust(widths[1]), line[2].ljust(widths[2]),
+                 line[3].rjust(widths[3]), line[4]]
+        print("  ".join(cells).rstrip())
+    sys.stdout.flush()
+
+
+def _write_summary(path: Path, results: list[Result]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["row", "file", "status", "seconds", "output", "error"])
+        for r in results:
+            w.writerow([r.row, r.file or "", r.status, f"{r.seconds:.3f}", r.output, _one_line(r.error)])
+
+
+# ---------------------------------------------------------------------------------- entry
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    _import_visemo()
+    if args.batch:
+        return run_batch(args)
+    return run_single(args)
 
 
 def main(argv: list[str] | None = None) -> int:

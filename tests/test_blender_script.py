@@ -120,7 +120,8 @@ def test_animate_export(scene_blend, tmp_path, suffix):
 @needs_pipeline
 def test_animate_blend_with_fps_and_start(scene_blend, tmp_path):
     out = tmp_path / "line.blend"
-    proc = run_script(scene_blend, SPEECH, "--fps", "30", "--start-frame", "101", "-o", out)
+    proc = run_script(scene_blend, SPEECH, "--fps", "30", "--start-frame", "101", "-o", out,
+                      "--transcript", TRANSCRIPT.read_text().strip())
     assert proc.returncode == 0, proc.stderr
     bpy.ops.wm.open_mainfile(filepath=str(out), load_ui=False)
     scene = bpy.context.scene
@@ -138,6 +139,64 @@ def test_animate_blend_with_fps_and_start(scene_blend, tmp_path):
 def test_internal_failure_exits_1(scene_blend, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = run_script(scene_blend, SPEECH, "-o", blocker / "out.fbx")
+    proc = run_script(scene_blend, SPEECH, "-o", blocker / "out.fbx", "--transcript", TRANSCRIPT.read_text().strip())
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" in proc.stderr
+
+
+# ---------------------------------------------------------------- --speech form, rig mappings
+@pytest.fixture(scope="module")
+def cc_blend(tmp_path_factory):
+    """A 30 fps scene with 'Face', a Character Creator 4 style mesh (not active)."""
+    from visemo.rigmap_presets import CC4
+
+    path = tmp_path_factory.mktemp("cc") / "cc.blend"
+    scene = new_empty_scene()
+    scene.render.fps = 30
+    names = [k for v in CC4.values() for k in ((v,) if isinstance(v, str) else v)]
+    build_head_object(*grid_head(n=4, names=names), name="Face")
+    write_blend(path)
+    return path
+
+
+@needs_pipeline
+def test_speech_option_object_and_stored_gain(cc_blend, tmp_path):
+    import json
+
+    import visemo
+
+    # store a gain on the object, as the add-on would
+    bpy.ops.wm.open_mainfile(filepath=str(cc_blend), load_ui=False)
+    bpy.data.objects["Face"]["visemo_mapping"] = json.dumps({"preset": "cc4", "gain": {"jawOpen": 0.5}})
+    blend = tmp_path / "stored.blend"
+    write_blend(blend)
+
+    out = tmp_path / "take.glb"
+    transcript = TRANSCRIPT.read_text().strip()
+    proc = run_script(blend, "--speech", SPEECH, "--emotion", "surprised", "--object", "Face",
+                      "--transcript", transcript, "--seed", "1", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "keyed 'Face' (52 of 52 ARKit channels mapped (preset cc4)" in proc.stdout
+    anim = visemo.animate(str(SPEECH), "surprised", transcript=transcript, fps=30, seed=1)
+    names, values = read_shape_key_curves(out, 30, frame_range=(1, anim.frames))
+    col = {n: values[:, names.index(n)] for n in ("Jaw_Open", "Mouth_Funnel_Down_R", "Eye_R_Look_L")}
+    np.testing.assert_allclose(col["Jaw_Open"], anim.channel("jawOpen") * 0.5, atol=1e-4)
+    np.testing.assert_allclose(col["Mouth_Funnel_Down_R"], anim.channel("mouthFunnel"), atol=1e-4)
+    np.testing.assert_allclose(col["Eye_R_Look_L"], anim.channel("eyeLookInRight"), atol=1e-4)
+
+    # --mapping wins over the stored one: "arkit" finds only the CC4 names that are ARKit-like
+    out2 = tmp_path / "take2.blend"
+    proc = run_script(blend, "--speech", SPEECH, "--object", "Face", "--transcript", transcript,
+                      "--mapping", "arkit", "-o", out2)
+    assert proc.returncode == 0, proc.stderr
+    assert "(preset arkit)" in proc.stdout and "eyeLookDownLeft" in proc.stdout  # gaze is unmapped
+
+
+def test_speech_given_twice_and_bad_mapping(scene_blend, tmp_path):
+    assert_bad_input(run_script(scene_blend, SPEECH, "--speech", SPEECH, "-o", tmp_path / "o.fbx"),
+                     "give the speech file once")
+    assert_bad_input(run_script(scene_blend, "--speech", SPEECH, "--mapping", "maya", "-o", tmp_path / "o.fbx"),
+                     "unknown rig preset 'maya'")
+    assert_bad_input(run_script(scene_blend, "--speech", SPEECH, "--mapping", tmp_path / "none.json",
+                                "-o", tmp_path / "o.fbx"), "mapping file not found")
+    assert list(tmp_path.iterdir()) == []

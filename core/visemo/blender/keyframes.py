@@ -12,6 +12,13 @@ frame ``start_frame + i * scene_fps / anim.fps``.  When the rates differ the
 keys land on *fractional* frames (no resampling): every key holds the exact
 animation value at its own instant, and Blender's LINEAR interpolation gives
 the values in between (FBX/glTF export then samples those at whole frames).
+
+Mapping and gain: each ARKit channel goes to the shape key(s) that
+:func:`~visemo.blender.rig.shape_key_map` gives it (the object's stored
+mapping, a preset, fuzzy names), keyed as ``value × gain`` clamped to the
+key's slider range.  The slider range is first widened (never narrowed) to
+hold the animation's own values, so values above 1 still show; a gain can
+only push a key up to its slider limit.
 """
 
 from __future__ import annotations
@@ -56,23 +63,38 @@ def _group_of(name: str) -> str:
     return "other"
 
 
-def _check(obj, anim) -> dict[str, str]:
-    mapping = shape_key_map(obj)  # RigError before anything is touched
+def _plan(obj, anim, mapping=None):
+    """Check ``obj`` and ``anim``; return the Mapping and one curve per shape key.
+
+    Curves: ``(arkit_name, key_block_name, values float32 [T], slider_min, slider_max)``
+    with the (widened) slider range the values were clamped to.  Nothing in
+    Blender is changed here; RigError/FormatError come before any change.
+    """
+    result = shape_key_map(obj, mapping)  # RigError before anything is touched
     if anim.frames == 0:
         raise FormatError("the animation has no frames; nothing to key")
-    return mapping
+    blocks = obj.data.shape_keys.key_blocks
+    curves = []
+    for arkit_name, block_names in result.channels.items():
+        raw = anim.channel(arkit_name)
+        gain = result.gain_for(arkit_name)
+        for block_name in block_names:
+            kb = blocks[block_name]
+            lo = min(kb.slider_min, max(-10.0, float(raw.min())))
+            hi = max(kb.slider_max, min(10.0, float(raw.max())))
+            values = np.clip(raw * np.float32(gain), lo, hi).astype(np.float32)
+            curves.append((arkit_name, block_name, values, lo, hi))
+    return result, curves
 
 
-def _widen_sliders(key, mapping, anim) -> None:
-    """Let each shape key's slider range hold the animation's values (never narrows)."""
-    for arkit_name, block_name in mapping.items():
-        col = anim.channel(arkit_name)
+def _widen_sliders(key, curves) -> None:
+    """Set each keyed shape key's slider range to the planned one (never narrows)."""
+    for _, block_name, _, lo, hi in curves:
         kb = key.key_blocks[block_name]
-        lo, hi = float(col.min()), float(col.max())
-        if lo < kb.slider_min:
-            kb.slider_min = max(-10.0, lo)
         if hi > kb.slider_max:
-            kb.slider_max = min(10.0, hi)
+            kb.slider_max = hi
+        if lo < kb.slider_min:
+            kb.slider_min = lo
 
 
 def _fill_new(fc, frames: np.ndarray, values: np.ndarray) -> None:
@@ -129,12 +151,17 @@ def channel_fcurves(key) -> dict[str, object]:
 
 
 def key_animation(obj, anim, start_frame: float = 1, action_name: str = "visemo",
-                  replace: bool = True, scene=None):
+                  replace: bool = True, scene=None, mapping=None):
     """Key every ARKit channel ``obj`` has (see :func:`shape_key_map`) from ``anim``.
+
+    ``mapping``: which key takes which channel, and the gains — None for the
+    object's stored mapping or auto-detection, or a preset name / Mapping /
+    dict / JSON (see :func:`visemo.rigmap.resolve`).  Each key gets
+    ``value × gain`` clamped to its slider range (see the module doc).
 
     The keys go on ``obj.data.shape_keys`` (the ``Key`` datablock) in a slotted
     action: slot (id_type ``KEY``) → layer → keyframe strip → channelbag →
-    one LINEAR F-curve per channel, so the F-curve sampled at a keyed frame
+    one LINEAR F-curve per keyed shape key, so the F-curve sampled at a keyed frame
     gives the animation value exactly.  ``scene`` (default: the context scene)
     gives the frame rate; see the module doc for fractional frames.
 
@@ -146,11 +173,10 @@ def key_animation(obj, anim, start_frame: float = 1, action_name: str = "visemo"
     Raises :class:`~visemo.RigError` (nothing changed) when ``obj`` cannot take
     the animation.  Returns the ``bpy.types.Action``.
     """
-    mapping = _check(obj, anim)
+    _, curves = _plan(obj, anim, mapping)
     scene = scene or bpy.context.scene
     key = obj.data.shape_keys
     frames = frame_numbers(anim, start_frame, scene_fps(scene))
-    w = anim.weights
 
     ad = key.animation_data
     old = ad.action if ad is not None else None
@@ -165,14 +191,14 @@ def key_animation(obj, anim, start_frame: float = 1, action_name: str = "visemo"
             strip = act.layers.new("visemo").strips.new(type="KEYFRAME")
             cb = strip.channelbag(slot, ensure=True)
             groups = {}
-            for arkit_name, block_name in mapping.items():
+            for arkit_name, block_name, values, _, _ in curves:
                 fc = cb.fcurves.new(data_path(block_name))
                 g = _group_of(arkit_name)
                 if g not in groups:
                     groups[g] = cb.groups.new(g)
                 fc.group = groups[g]
-                _fill_new(fc, frames, w[:, arkit.index(arkit_name)])
-            _widen_sliders(key, mapping, anim)
+                _fill_new(fc, frames, values)
+            _widen_sliders(key, curves)
             ad = key.animation_data or key.animation_data_create()
             ad.action = act
             ad.action_slot = slot
@@ -196,28 +222,27 @@ def key_animation(obj, anim, start_frame: float = 1, action_name: str = "visemo"
     layer = act.layers[0]
     strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")
     cb = strip.channelbag(slot, ensure=True)
-    for arkit_name, block_name in mapping.items():
+    for _, block_name, values, _, _ in curves:
         path = data_path(block_name)
         fc = cb.fcurves.find(path)
         if fc is None:
             fc = cb.fcurves.new(path)
-        _merge(fc, frames, w[:, arkit.index(arkit_name)])
-    _widen_sliders(key, mapping, anim)
+        _merge(fc, frames, values)
+    _widen_sliders(key, curves)
     return act
 
 
-def key_animation_keyframe_insert(obj, anim, start_frame: float = 1, scene=None):
+def key_animation_keyframe_insert(obj, anim, start_frame: float = 1, scene=None, mapping=None):
     """The slow reference path: one ``keyframe_insert`` per key (benchmark only)."""
-    mapping = _check(obj, anim)
+    _, curves = _plan(obj, anim, mapping)
     scene = scene or bpy.context.scene
     key = obj.data.shape_keys
     frames = frame_numbers(anim, start_frame, scene_fps(scene))
-    w = anim.weights
-    cols = [(key.key_blocks[b], arkit.index(a)) for a, b in mapping.items()]
+    _widen_sliders(key, curves)
+    cols = [(key.key_blocks[block_name], values) for _, block_name, values, _, _ in curves]
     for i, f in enumerate(frames.tolist()):
-        row = w[i]
-        for kb, j in cols:
-            kb.value = float(row[j])
+        for kb, values in cols:
+            kb.value = float(values[i])
             kb.keyframe_insert("value", frame=f)
     ad = key.animation_data
     for fc in channel_fcurves(key).values():

@@ -50,24 +50,25 @@ def _head_arrays(head):
     return head.vertices, head.face_sizes, head.face_indices, head.deltas, tuple(names)
 
 
-def open_character(character, object_name=None):
+def open_character(character, object_name=None, mapping=None):
     """Open the ``character`` .blend and return the mesh object to key.
 
     ``object_name``, or the active mesh, or the first mesh with shape keys.
-    Raises RigError if the file or object is missing or has no ARKit shape
-    keys — call it before long work to fail early.
+    Raises RigError if the file or object is missing or no channel maps onto
+    its shape keys (``mapping``: see :func:`~visemo.blender.rig.shape_key_map`)
+    — call it before long work to fail early.
     """
     character = Path(character)
     if character.suffix.lower() != ".blend" or not character.is_file():
         raise RigError(f"character must be an existing .blend file, got {character}")
     bpy.ops.wm.open_mainfile(filepath=str(character), load_ui=False)
     obj = find_target_object(object_name)
-    shape_key_map(obj)
+    shape_key_map(obj, mapping)
     return obj
 
 
 def write_animation_file(anim, path, *, speech_path=None, character=None, object_name=None,
-                         start_frame: int = 1, head=None) -> Path:
+                         start_frame: int = 1, head=None, mapping=None) -> Path:
     """Write ``anim`` to ``path`` (.blend, .fbx or .glb), atomically.
 
     Without ``character`` a fresh scene gets the visemo head (``head``, see
@@ -76,7 +77,9 @@ def write_animation_file(anim, path, *, speech_path=None, character=None, object
     the active mesh, or the first mesh with shape keys — is keyed; FBX/GLB then
     export that object's whole hierarchy.  The scene is set to the animation's
     fps with the range ``start_frame .. start_frame + frames - 1``; the speech
-    file, if given, becomes a sound strip at ``start_frame``.
+    file, if given, becomes a sound strip at ``start_frame``.  ``mapping``
+    (default: the object's stored mapping, else auto-detection) picks the
+    shape key and gain of each channel, see :func:`~visemo.blender.rig.shape_key_map`.
 
     Raises FormatError (unknown suffix), RigError (target without ARKit shape
     keys), AudioError (speech file missing) before anything is written.
@@ -92,7 +95,7 @@ def write_animation_file(anim, path, *, speech_path=None, character=None, object
     start_frame = int(start_frame)
 
     if character is not None:
-        obj = open_character(character, object_name)
+        obj = open_character(character, object_name, mapping)
         scene = bpy.context.scene
     else:
         if object_name is not None:
@@ -104,7 +107,7 @@ def write_animation_file(anim, path, *, speech_path=None, character=None, object
         obj.select_set(True)
 
     prepare_scene(scene, anim.fps, start_frame, anim.frames)
-    key_animation(obj, anim, start_frame=start_frame, scene=scene)
+    key_animation(obj, anim, start_frame=start_frame, scene=scene, mapping=mapping)
     if speech_path is not None:
         add_sound_strip(scene, speech_path, start_frame)
 

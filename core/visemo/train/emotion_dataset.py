@@ -1,0 +1,283 @@
+"""Generate the text–expression dataset (ExpCLIP's TEAD, built from our lexicon).
+
+    python -m visemo.train.emotion_dataset [--out data/emotion_prompts]
+
+Templates × :mod:`visemo.train.emotion_lexicon` → one JSON line per prompt:
+``text``, ``lang``, ``kind`` (word | noun | intensity | negation | compound |
+situation | language | negative), ``concept``, ``label`` (basic emotion or
+null), ``is_emotion``, ``aus`` (action unit → intensity, after modifiers),
+``scale`` and ``weights`` (ARKit name → weight, non-zero channels only,
+through :func:`visemo.emotion.facs.au_vector`).  The same seed gives the same
+file.  Also writes ``heldout.jsonl`` from :mod:`visemo.train.emotion_heldout`,
+after checking that no held-out prompt or held-out word is in the training
+data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .. import arkit
+from ..emotion import semantics
+from ..emotion.facs import au_vector
+from . import emotion_heldout as H
+from .emotion_lexicon import CONCEPTS, NEGATIVE_SENTENCES, SITUATIONS, Concept
+
+SEED = 4
+BY_KEY = {c.key: c for c in CONCEPTS}
+
+ADJ_TEMPLATES = ("{w}", "feeling {w}", "i am {w}", "looking {w}", "a {w} face", "a {w} expression",
+                 "she looks {w}", "he is {w}", "visibly {w}", "{w} mood")
+PHRASE_TEMPLATES = ("{w}", "feeling {w}", "i am {w}", "looking {w}")
+NOUN_TEMPLATES = ("{w}", "full of {w}", "an expression of {w}", "a face full of {w}", "filled with {w}",
+                  "showing {w}")
+NOUN_INTENSITY = (("a hint of {w}", 0.35), ("a touch of {w}", 0.4), ("a trace of {w}", 0.3),
+                  ("overcome with {w}", 1.4), ("bursting with {w}", 1.4), ("consumed by {w}", 1.45))
+EN_INTENSITY = [w for w in semantics.INTENSITY_WORDS if re.fullmatch(r"[a-z ]+", w)
+                and w not in ("bem", "total", "extrem", "algo", "meio", "leicht", "assez", "etwas", "muy",
+                              "molto", "muito", "sehr", "tres")]
+EN_NEGATIONS = ("not {w}", "not at all {w}", "not {w} at all", "no longer {w}", "never {w}", "far from {w}",
+                "i'm not {w}", "anything but {w}", "she is not {w}")
+LANG_INTENSITY = {
+    "fr": ("un peu", "légèrement", "très", "extrêmement"), "de": ("etwas", "leicht", "sehr", "extrem"),
+    "es": ("un poco", "ligeramente", "muy", "extremadamente"), "it": ("un po'", "leggermente", "molto", "estremamente"),
+    "pt": ("um pouco", "levemente", "muito", "extremamente"),
+}
+LANG_NEGATION = {"fr": "pas {w}", "de": "nicht {w}", "es": "no {w}", "it": "non {w}", "pt": "não {w}"}
+LANG_PREFIX = {"fr": "je suis {w}", "de": "ich bin {w}", "es": "estoy {w}", "it": "sono {w}", "pt": "estou {w}"}
+COMPOUND_TEMPLATES = (("{b} and {a}", 1.0), ("{b} but {a}", 1.0), ("{b} yet {a}", 1.0))
+EMOTIONAL_LABELS = ("happy", "sad", "angry", "fearful", "surprised", "disgusted", "contemptuous")
+
+NEG_OBJECTS = ("chair", "lamp", "cup", "pencil", "wall", "roof", "bottle", "shelf", "sofa", "window", "bag",
+               "hat", "shirt", "plate", "clock", "fence", "boat", "truck", "bench", "pillow", "jar")
+NEG_COLORS = ("red", "blue", "green", "yellow", "white", "black", "orange", "purple", "pink", "silver")
+NEG_PLACES = ("kitchen", "shelf", "floor", "roof", "garden", "desk", "counter", "balcony", "garage")
+NEG_TEMPLATES = ("the {o} is {c}", "a {c} {o}", "{n} {o}s on the {p}", "the {o} is in the {p}",
+                 "move the {o} to the {p}", "the {o} weighs {n} kilos", "buy a new {o}", "{n} {c} {o}s")
+
+
+def _weights_dict(w: np.ndarray) -> dict[str, float]:
+    return {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w) if v > 1e-4}
+
+
+def concept_vector(c: Concept) -> np.ndarray:
+    """ARKit weights [52] of a concept at intensity 1."""
+    return au_vector(c.aus)
+
+
+def _record(text, lang, kind, concept, label, aus, weights, scale=1.0, is_emotion=True, extra=None):
+    r = {"text": " ".join(text.split()), "lang": lang, "kind": kind, "concept": concept, "label": label,
+         "is_emotion": bool(is_emotion), "scale": round(float(scale), 3),
+         "aus": {str(k): round(float(v), 3) for k, v in aus.items()}, "weights": _weights_dict(weights)}
+    if extra:
+        r.update(extra)
+    return r
+
+
+def _scaled_aus(aus: dict, s: float) -> dict:
+    return {k: min(1.0, v * s) for k, v in aus.items()}
+
+
+def _max_aus(*pairs) -> dict:
+    out: dict = {}
+    for aus, s in pairs:
+        for k, v in aus.items():
+            out[k] = max(out.get(k, 0.0), min(1.0, v * s))
+    return out
+
+
+def _gibberish(rng: random.Random, n: int) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    rows = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            words = ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(rng.randint(1, 3))]
+        elif kind == 1:
+            row = rng.choice(rows)
+            a = rng.randint(0, len(row) - 4)
+            words = [row[a:a + rng.randint(3, len(row) - a)]]
+        elif kind == 2:
+            syll = ["".join(rng.choice("bcdfghjklmnprstvwz") + rng.choice("aeiou") for _ in range(rng.randint(2, 3)))
+                    for _ in range(rng.randint(1, 3))]
+            words = syll
+        else:
+            c = rng.choice(letters)
+            words = [c * rng.randint(3, 6) + "".join(rng.choice(letters) for _ in range(rng.randint(0, 3)))]
+        out.append(" ".join(words))
+    return out
+
+
+def build(seed: int = SEED) -> list[dict]:
+    """All training records (deterministic for a seed)."""
+    rng = random.Random(seed)
+    recs: list[dict] = []
+    for c in CONCEPTS:
+        v = concept_vector(c)
+        basic = c.key == c.label
+        for w in c.adjectives:
+            templates = ADJ_TEMPLATES if " " not in w else PHRASE_TEMPLATES
+            chosen = templates if basic else rng.sample(templates, min(4, len(templates)))
+            if "{w}" not in chosen:
+                chosen = ("{w}",) + tuple(chosen)
+            for t in chosen:
+                recs.append(_record(t.format(w=w), "en", "word", c.key, c.label, c.aus, v))
+            # intensity words
+            for mod in rng.sample(EN_INTENSITY, 3 if basic else 2):
+                s = semantics.INTENSITY_WORDS[mod]
+                recs.append(_record(f"{mod} {w}", "en", "intensity", c.key, c.label, _scaled_aus(c.aus, s),
+                                    semantics.scale(v, s), scale=s))
+            # negations
+            if c.label != "neutral":
+                for t in rng.sample(EN_NEGATIONS, 2):
+                    nv = semantics.negate(c.label) if c.label else np.zeros(arkit.COUNT, np.float32)
+                    recs.append(_record(t.format(w=w), "en", "negation", c.key, None, {}, nv,
+                                        extra={"negates": c.label or c.key}))
+        for w in c.nouns:
+            for t in (NOUN_TEMPLATES if basic else rng.sample(NOUN_TEMPLATES, 3)):
+                recs.append(_record(t.format(w=w), "en", "noun", c.key, c.label, c.aus, v))
+            if c.label != "neutral":
+                t, s = rng.choice(NOUN_INTENSITY)
+                recs.append(_record(t.format(w=w), "en", "intensity", c.key, c.label, _scaled_aus(c.aus, s),
+                                    semantics.scale(v, s), scale=s))
+        for lang, forms in c.words.items():
+            for w in forms:
+                recs.append(_record(w, lang, "language", c.key, c.label, c.aus, v))
+                recs.append(_record(LANG_PREFIX[lang].format(w=w), lang, "language", c.key, c.label, c.aus, v))
+                if c.label != "neutral":
+                    mod = rng.choice(LANG_INTENSITY[lang])
+                    s = semantics.INTENSITY_WORDS[mod]
+                    recs.append(_record(f"{mod} {w}", lang, "intensity", c.key, c.label, _scaled_aus(c.aus, s),
+                                        semantics.scale(v, s), scale=s))
+                    nv = semantics.negate(c.label) if c.label else np.zeros(arkit.COUNT, np.float32)
+                    recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {}, nv,
+                                        extra={"negates": c.label or c.key}))
+    # compounds: "<adverb of A> <adjective of B>" and "B and A"
+    emotional = [c for c in CONCEPTS if c.label in EMOTIONAL_LABELS]
+    pairs = [(a, b) for a in emotional for b in emotional if a.label != b.label]
+    for a, b in rng.sample(pairs, min(len(pairs), 700)):
+        va, vb = concept_vector(a), concept_vector(b)
+        if a.adverbs and b.adjectives:
+            adv, adj = rng.choice(a.adverbs), rng.choice(b.adjectives)
+            text = f"{adv} {adj}" if not adv.startswith(("in ", "with ")) else f"{adj} {adv}"
+            recs.append(_record(text, "en", "compound", f"{a.key}+{b.key}", None,
+                                _max_aus((b.aus, 1.0), (a.aus, semantics.ADVERB_WEIGHT)),
+                                semantics.blend([vb, semantics.ADVERB_WEIGHT * va]),
+                                extra={"labels": [b.label, a.label]}))
+    for a, b in rng.sample(pairs, 250):
+        t, _ = rng.choice(COMPOUND_TEMPLATES)
+        text = t.format(a=rng.choice(a.adjectives), b=rng.choice(b.adjectives))
+        recs.append(_record(text, "en", "compound", f"{b.key}+{a.key}", None, _max_aus((b.aus, 1.0), (a.aus, 1.0)),
+                            semantics.blend([concept_vector(b), concept_vector(a)]),
+                            extra={"labels": [b.label, a.label]}))
+    for a, b in rng.sample(pairs, 120):
+        text = f"{rng.choice(b.adjectives)} with a hint of {rng.choice(a.nouns)}"
+        recs.append(_record(text, "en", "compound", f"{b.key}+{a.key}", None, _max_aus((b.aus, 1.0), (a.aus, 0.35)),
+                            semantics.blend([concept_vector(b), 0.35 * concept_vector(a)]),
+                            extra={"labels": [b.label, a.label]}))
+    # situations
+    for key, sits in SITUATIONS.items():
+        c = BY_KEY[key]
+        for s in sits:
+            for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
+                recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
+    # no emotion
+    negs = list(NEGATIVE_SENTENCES)
+    for _ in range(220):
+        negs.append(rng.choice(NEG_TEMPLATES).format(o=rng.choice(NEG_OBJECTS), c=rng.choice(NEG_COLORS),
+                                                     p=rng.choice(NEG_PLACES), n=rng.randint(2, 12)))
+    negs += _gibberish(rng, 260)
+    for t in negs:
+        recs.append(_record(t, "xx", "negative", None, None, {}, np.zeros(arkit.COUNT, np.float32),
+                            is_emotion=False))
+    # de-duplicate by text (the first record wins); held-out prompts never enter training
+    seen, out = {semantics.normalize(h["text"]) for h in heldout_records()}, []
+    for r in recs:
+        k = semantics.normalize(r["text"])
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def heldout_records() -> list[dict]:
+    """The held-out prompts as records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``)."""
+    out = []
+    for name, table in (("words", H.WORDS), ("paraphrases", H.PARAPHRASES), ("situations", H.SITUATIONS)):
+        for label, texts in table.items():
+            out += [{"set": name, "text": t, "lang": "en", "label": label} for t in texts]
+    for lang, table in H.LANGUAGES.items():
+        for label, texts in table.items():
+            out += [{"set": "languages", "text": t, "lang": lang, "label": label} for t in texts]
+    out += [{"set": "compounds", "text": t, "lang": "en", "labels": list(ls)} for t, ls in H.COMPOUNDS]
+    out += [{"set": "negations", "text": t, "lang": "en", "negates": n} for t, n in H.NEGATIONS]
+    out += [{"set": "negatives", "text": t, "lang": "xx"} for t in H.NEGATIVES]
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[\w'-]+", semantics.normalize(text)))
+
+
+def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
+    """Problems: held-out prompts in training, or held-out words used by a training prompt."""
+    train_texts = {semantics.normalize(r["text"]) for r in train}
+    train_words = set().union(*(_words(r["text"]) for r in train))
+    problems = []
+    for h in held:
+        t = semantics.normalize(h["text"])
+        if t in train_texts:
+            problems.append(f"held-out prompt {h['text']!r} ({h['set']}) is in the training data")
+        if h["set"] in ("words", "languages") and " " not in t and t in train_words:
+            problems.append(f"held-out word {h['text']!r} ({h['set']}) occurs in a training prompt")
+    return problems
+
+
+def lexicon_words() -> set[str]:
+    """Every single-word form of the training lexicon (for the paraphrase overlap report)."""
+    out: set[str] = set()
+    for c in CONCEPTS:
+        for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ()):
+            if " " not in w:
+                out.add(semantics.normalize(w))
+    return out
+
+
+def write(out_dir: Path, seed: int = SEED) -> tuple[int, int]:
+    """Write prompts.jsonl and heldout.jsonl; returns (training, held-out) counts."""
+    train, held = build(seed), heldout_records()
+    problems = check_heldout(train, held)
+    if problems:
+        raise SystemExit("held-out overlap:\n  " + "\n  ".join(problems))
+    lex = lexicon_words()
+    for h in held:
+        if h["set"] in ("paraphrases", "situations"):
+            h["has_training_word"] = bool(_words(h["text"]) & lex)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "prompts.jsonl", "w", encoding="utf-8") as f:
+        for r in train:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with open(out_dir / "heldout.jsonl", "w", encoding="utf-8") as f:
+        for r in held:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return len(train), len(held)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[3] / "data" / "emotion_prompts")
+    ap.add_argument("--seed", type=int, default=SEED)
+    args = ap.parse_args()
+    n, m = write(args.out, args.seed)
+    print(f"wrote {n} training prompts and {m} held-out prompts to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

