@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 DATA = {"models": ROOT / "models", "speech": ROOT / "assets" / "speech"}
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "build.py")
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "build.py", "build_*.py")
 
 
 class build_py_with_data(build_py):

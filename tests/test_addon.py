@@ -311,6 +311,12 @@ def test_generate_refuses_missing_speech(addon, scene, tmp_path):
 def test_generate_reports_prompt_errors_before_work(addon, scene, tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(Animation(np.zeros((5, 52)), 30), calls))
+    import visemo.emotion.track as track_module
+
+    def reject(prompt):
+        raise visemo.PromptError(f"cannot read the emotion {prompt!r}; try happy, sad, angry")
+
+    monkeypatch.setattr(track_module, "resolve_prompt", reject)
     make_active(build_head_object(*grid_head()))
     with pytest.raises(RuntimeError, match="zzzq") as err:
         bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "s.wav")), emotion="zzzq")

@@ -107,7 +107,7 @@ def test_bad_audio_exits_2_with_one_line_and_no_output(tmp_path, case):
 
 
 def test_unknown_emotion_and_bad_intensity(tmp_path):
-    for extra, needle in ((["--emotion", "grumpyish"], "unknown emotion"),
+    for extra, needle in ((["--emotion", "zqxjvw"], "unknown emotion"),
                           (["--emotion", "happy", "--intensity", "2"], "intensity")):
         r = visemo("animate", SAMPLE, *extra, "-o", tmp_path / "x.json")
         assert r.returncode == 2

