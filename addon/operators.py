@@ -304,16 +304,21 @@ def _mapping_target(context):
     return obj if mapping.shape_key_names(obj) is not None else None
 
 
-class VISEMO_OT_mapping_apply_preset(bpy.types.Operator):
-    """Map the target's shape keys with the chosen preset and store the table on the object"""
+class _MappingOperator:
+    """Mixin: an undoable operator on the target's mapping table (needs visemo.rigmap)."""
 
-    bl_idname = "visemo.mapping_apply_preset"
-    bl_label = "Apply Preset"
     bl_options = {"REGISTER", "UNDO"}
 
     @classmethod
     def poll(cls, context):
         return mapping.available() and _mapping_target(context) is not None
+
+
+class VISEMO_OT_mapping_apply_preset(_MappingOperator, bpy.types.Operator):
+    """Map the target's shape keys with the chosen preset and store the table on the object"""
+
+    bl_idname = "visemo.mapping_apply_preset"
+    bl_label = "Apply Preset"
 
     def execute(self, context):
         obj = _mapping_target(context)
@@ -323,16 +328,11 @@ class VISEMO_OT_mapping_apply_preset(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class VISEMO_OT_mapping_edit(bpy.types.Operator):
+class VISEMO_OT_mapping_edit(_MappingOperator, bpy.types.Operator):
     """Show the mapping in use as an editable table (stored on the object from now on)"""
 
     bl_idname = "visemo.mapping_edit"
     bl_label = "Edit Mapping"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        return mapping.available() and _mapping_target(context) is not None
 
     def execute(self, context):
         obj = _mapping_target(context)
