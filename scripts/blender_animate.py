@@ -343,6 +343,7 @@ class _Session:
 def _row_job(row: Row, base: Path):
     """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start)."""
     from visemo.errors import AudioError, PromptError
+    from visemo.cli import read_transcript
     from visemo.pipeline import emotion_track
 
     if not row.file:
@@ -359,13 +360,10 @@ def _row_job(row: Row, base: Path):
     speech = base / row.file
     if not speech.is_file():
         raise AudioError(f"speech file not found: {speech}")
-    transcript = row.transcript
+    transcript = row.transcript or None
     if transcript and transcript.lower().endswith(".txt"):
-        path = base / transcript
-        if not path.is_file():
-            raise AudioError(f"transcript file not found: {path}")
-        transcript = path.read_text(encoding="utf-8").strip()
-    return speech, row.emotion, intensity, transcript, start
+        transcript = str(base / transcript)  # a file named in the CSV: relative to the CSV
+    return speech, row.emotion, intensity, read_transcript(transcript), start
 
 
 def run_batch(args) -> int:

@@ -181,7 +181,7 @@ class Animation:
             mask[arkit.indices(channels)] = True
         if groups is not None:
             mask |= arkit.group_mask(*groups)
-        ow = _fit_length(other.weights, self.frames)
+        ow = fit_frames(other.weights, self.frames)
         w = self.weights.copy()
         if mode == "add":
             w[:, mask] += ow[:, mask]
@@ -214,11 +214,15 @@ class Animation:
         return f"Animation(frames={self.frames}, fps={self.fps:g}, duration={self.duration:.3f}s)"
 
 
-def _fit_length(w: np.ndarray, frames: int) -> np.ndarray:
-    """Cut or extend (holding the last frame) ``w`` to ``frames`` rows."""
-    if w.shape[0] >= frames:
-        return w[:frames]
-    if w.shape[0] == 0:
-        return np.zeros((frames, w.shape[1]), w.dtype)
-    pad = np.repeat(w[-1:], frames - w.shape[0], axis=0)
-    return np.concatenate([w, pad], axis=0)
+def fit_frames(x: np.ndarray, frames: int, empty: float = 0.0) -> np.ndarray:
+    """Cut or extend ``x`` along its first axis to ``frames`` rows, holding the last row.
+
+    An empty ``x`` becomes rows filled with ``empty``.
+    """
+    x = np.asarray(x)
+    if x.shape[0] >= frames:
+        return x[:frames]
+    if x.shape[0] == 0:
+        return np.full((frames,) + x.shape[1:], empty, x.dtype)
+    pad = np.repeat(x[-1:], frames - x.shape[0], axis=0)
+    return np.concatenate([x, pad], axis=0)

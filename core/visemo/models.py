@@ -15,7 +15,6 @@ output from the card.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -25,20 +24,12 @@ from typing import Any
 import numpy as np
 
 from .errors import DependencyError, ModelError
+from .face.storage import sha256_file  # noqa: F401 - the one file hasher, also used as models.sha256_file
 from .paths import models_dir
 
 _LOCK = threading.RLock()
 _MODELS: dict[tuple[str, str], "Model"] = {}
 _VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) → sha256
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_file(path: Path, expected: str, what: str) -> None:

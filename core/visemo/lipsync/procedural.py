@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import arkit
-from ..animation import Animation, frame_count
+from ..animation import Animation, fit_frames, frame_count
 from .closure import apply_closure, bilabial_closure
 from .coarticulation import blend, gestures
 
@@ -52,19 +52,12 @@ def articulate(
     times = np.arange(frames, dtype=np.float64) / fps
     w = blend(gestures(segments), times)
     if loudness is not None:
-        loud = np.clip(_fit(np.asarray(loudness, np.float32), frames), 0.0, 1.0)
+        loud = np.clip(fit_frames(np.asarray(loudness, np.float32), frames, empty=1.0), 0.0, 1.0)
         gain = JAW_GAIN_LOW + (JAW_GAIN_HIGH - JAW_GAIN_LOW) * loud
         w[:, _LOUDNESS_CHANNELS] *= gain[:, None]
     if gain is not None:
-        w *= _fit(np.asarray(gain, np.float32), frames)[:, None]
+        w *= fit_frames(np.asarray(gain, np.float32), frames, empty=1.0)[:, None]
     closure = bilabial_closure(segments, frames, fps)
     w = np.clip(apply_closure(w, closure), 0.0, 1.0)
     return Articulation(Animation(w, fps), closure)
 
-
-def _fit(x: np.ndarray, frames: int) -> np.ndarray:
-    """Cut or pad (holding the last value) a per-frame curve to ``frames``."""
-    x = x[:frames]
-    if len(x) < frames:
-        x = np.pad(x, (0, frames - len(x)), mode="edge") if len(x) else np.ones(frames, x.dtype)
-    return x
