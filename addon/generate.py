@@ -72,16 +72,36 @@ def _sound_strip(scene, name: str):
     return strip
 
 
-def emotion_track(settings, start_frame: int, scene_fps: float, emotion: str, intensity: float):
-    """The emotion over time: ``emotion`` from the start, then each timeline key from its frame on."""
-    from visemo.emotion import EmotionTrack
+def emotion_track(settings, start_frame: int, scene_fps: float, emotion: str, intensity: float,
+                  image: str | None = None):
+    """The emotion over time: ``emotion`` (or the photo ``image``) from the start, then each timeline key."""
+    from visemo.emotion import EmotionKey, EmotionTrack
 
-    keys = [(0.0, emotion or None, float(intensity))]
+    keys = [EmotionKey(0.0, None if image else (emotion or None), float(intensity), image)]
     if settings.use_timeline:
         for k in sorted(settings.emotion_keys, key=lambda k: k.frame):
             t = max(0.0, (k.frame - start_frame) / scene_fps)
-            keys.append((t, k.prompt.strip() or None, float(k.intensity)))
-    return EmotionTrack.from_keys(keys, transition=settings.transition / scene_fps)
+            keys.append(EmotionKey(t, k.prompt.strip() or None, float(k.intensity)))
+    return EmotionTrack(tuple(keys), transition=settings.transition / scene_fps)
+
+
+def _emotion(settings, overrides: dict, start: int, scene_fps: float):
+    """What the job gets as ``emotion``: "auto", or a track (PromptError / ImageError now)."""
+    from visemo.errors import PromptError
+    from visemo.pipeline import AUTO, is_auto
+
+    emotion = overrides.get("emotion", settings.emotion).strip()
+    intensity = float(overrides.get("intensity", settings.intensity))
+    source = "TEXT" if "emotion" in overrides else settings.emotion_source
+    if source == "AUTO" or is_auto(emotion):
+        return AUTO, intensity
+    image = None
+    if source == "PHOTO":
+        image = bpy.path.abspath(settings.emotion_image) if settings.emotion_image else ""
+        if not image:
+            raise PromptError("choose a reference photo first (or set Emotion From to Words)")
+        image = os.path.abspath(image)
+    return emotion_track(settings, start, scene_fps, emotion, intensity, image), 1.0
 
 
 def plan(context, settings, prefs, overrides: dict) -> Plan:
@@ -118,25 +138,44 @@ def plan(context, settings, prefs, overrides: dict) -> Plan:
     if not os.path.isfile(path):
         raise AudioError(f"speech file not found: {path}")
 
-    emotion = overrides.get("emotion", settings.emotion).strip()
-    intensity = float(overrides.get("intensity", settings.intensity))
-    track = emotion_track(settings, start, _scene_fps(scene), emotion, intensity)  # PromptError now
+    emotion, intensity = _emotion(settings, overrides, start, _scene_fps(scene))
     transcript = overrides.get("transcript", settings.transcript).strip() or None
     request = JobRequest(
-        speech=path, emotion=track, intensity=1.0, transcript=transcript,
+        speech=path, emotion=emotion, intensity=intensity, transcript=transcript,
         fps=generation_fps(scene, prefs), seed=int(settings.seed),
         blinks=bool(settings.blinks), eye_motion=bool(settings.eye_motion),
     )
     return Plan(obj.name, path, int(start), strip_name, Path(path).stem or "visemo", request)
 
 
-def _summary(p: Plan) -> str:
+def _summary(p: Plan, track) -> str:
     r = p.request
     return json.dumps({
         "speech": p.speech, "start_frame": p.start_frame, "fps": r.fps, "seed": r.seed,
-        "emotion": [[k.time, k.prompt, k.intensity] for k in r.emotion.keys],
-        "transition": r.emotion.transition, "transcript": r.transcript,
+        "emotion": [[k.time, k.image and f"image:{k.image}" or k.prompt, k.intensity] for k in track.keys],
+        "auto": isinstance(r.emotion, str), "transition": track.transition, "transcript": r.transcript,
     })
+
+
+def write_timeline(settings, track, start_frame: int, scene_fps: float) -> None:
+    """Put ``track``'s keys in the panel (first key → Emotion/Intensity, the rest → the timeline).
+
+    Used after an *Auto* run so the user can edit what auto chose; the source
+    switches to Words, so generating again uses the edited keys.
+    """
+    first, rest = track.keys[0], track.keys[1:]
+    settings.emotion = first.prompt or "neutral"
+    settings.intensity = first.intensity
+    settings.emotion_keys.clear()
+    for k in rest:
+        row = settings.emotion_keys.add()
+        row.frame = start_frame + int(round(k.time * scene_fps))
+        row.prompt = k.prompt or "neutral"
+        row.intensity = k.intensity
+    settings.emotion_key_index = 0
+    settings.transition = int(round(track.transition * scene_fps))
+    settings.use_timeline = True
+    settings.emotion_source = "TEXT"
 
 
 def apply(context, p: Plan, performance) -> str:
@@ -179,7 +218,7 @@ def apply(context, p: Plan, performance) -> str:
             old.use_fake_user = False
         _remove_new_strips(scene, before, had_editor)
         raise
-    act[ACTION_TAG] = _summary(p)
+    act[ACTION_TAG] = _summary(p, performance.emotion)
     if act.name != p.action_name and p.action_name not in bpy.data.actions:
         act.name = p.action_name  # the replaced visemo action had the name
     last = p.start_frame + int(round((anim.frames - 1) * _scene_fps(scene) / anim.fps))
@@ -189,6 +228,10 @@ def apply(context, p: Plan, performance) -> str:
            f"({anim.frames} frames) in action '{act.name}'")
     if kept:
         msg += f"; your action '{kept}' is kept (fake user)"
+    if isinstance(p.request.emotion, str) and performance.emotion is not None:
+        write_timeline(scene.visemo, performance.emotion, p.start_frame, _scene_fps(scene))
+        labels = ", ".join(performance.emotion.labels)
+        msg += f"; auto emotion ({labels}) written to the emotion timeline to edit"
     return msg
 
 

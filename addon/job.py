@@ -26,7 +26,7 @@ class JobRequest:
     """Everything perform needs; plain values only (read on the main thread)."""
 
     speech: str
-    emotion: object = None            # a prompt string, an EmotionTrack or None
+    emotion: object = None            # a prompt string, "auto", an EmotionTrack or None
     intensity: float = 1.0
     transcript: str | None = None
     fps: float = 30.0

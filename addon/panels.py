@@ -88,7 +88,13 @@ class VISEMO_PT_main(bpy.types.Panel):
         _prop_with_placeholder(box, s, "transcript", "Transcript (optional)")
 
         col = layout.column(align=True)
-        col.prop(s, "emotion")
+        col.row(align=True).prop(s, "emotion_source", expand=True)
+        if s.emotion_source == "TEXT":
+            col.prop(s, "emotion")
+        elif s.emotion_source == "PHOTO":
+            col.prop(s, "emotion_image", text="")
+        else:
+            col.label(text="From the words and the voice", icon="INFO")
         col.prop(s, "intensity", slider=True)
 
         row = layout.row(align=True)
@@ -122,7 +128,7 @@ class VISEMO_PT_timeline(bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         s = context.scene.visemo
-        layout.active = s.use_timeline
+        layout.active = s.use_timeline and s.emotion_source != "AUTO"
         row = layout.row()
         row.template_list("VISEMO_UL_emotion_keys", "", s, "emotion_keys", s, "emotion_key_index", rows=3)
         col = row.column(align=True)
@@ -132,8 +138,11 @@ class VISEMO_PT_timeline(bpy.types.Panel):
         col.operator("visemo.emotion_key_move", icon="TRIA_UP", text="").direction = "UP"
         col.operator("visemo.emotion_key_move", icon="TRIA_DOWN", text="").direction = "DOWN"
         layout.prop(s, "transition")
-        if not len(s.emotion_keys):
-            layout.label(text=f"'{s.emotion or 'neutral'}' holds for the whole clip", icon="INFO")
+        if s.emotion_source == "AUTO":
+            layout.label(text="Auto replaces these keys with its own", icon="INFO")
+        elif not len(s.emotion_keys):
+            first = "the photo's expression" if s.emotion_source == "PHOTO" else f"'{s.emotion or 'neutral'}'"
+            layout.label(text=f"{first} holds for the whole clip", icon="INFO")
 
 
 class VISEMO_PT_mapping(bpy.types.Panel):

@@ -46,9 +46,22 @@ class VISEMO_PG_settings(bpy.types.PropertyGroup):
     transcript: bpy.props.StringProperty(
         name="Transcript", description="What is said (optional; improves the timing)"
     )
+    emotion_source: bpy.props.EnumProperty(
+        name="Emotion From",
+        items=(("TEXT", "Words", "An emotion in words (any language): happy, 'quietly furious', 'un peu triste'"),
+               ("PHOTO", "Photo", "The expression of the face in a reference photo"),
+               ("AUTO", "Auto", "From what is said and how loudly; the keys it makes are written to the "
+                                "timeline, to edit and generate again")),
+        default="TEXT",
+    )
     emotion: bpy.props.StringProperty(
         name="Emotion", default="neutral",
-        description="Emotion prompt, e.g. happy, sad, angry, fearful, surprised, disgusted (empty: neutral)",
+        description="Emotion in words, e.g. happy, 'sadly surprised', 'on the verge of tears', 'not angry' "
+                    "(empty: neutral)",
+    )
+    emotion_image: bpy.props.StringProperty(
+        name="Photo", subtype="FILE_PATH",
+        description="A photo of one face (jpg, png) whose expression the character takes",
     )
     intensity: bpy.props.FloatProperty(
         name="Intensity", description="Strength of the emotion", default=1.0, min=0.0, max=1.0,

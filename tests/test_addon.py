@@ -90,7 +90,8 @@ def fake_perform(anim, calls=None):
         for stage, f in (("audio", 0.0), ("phonemes", 0.1), ("compose", 0.9)):
             if progress:
                 progress(stage, f)
-        return Performance(anim, (), np.zeros(anim.frames, np.float32), anim.frames / anim.fps, None)
+        track = emotion if isinstance(emotion, EmotionTrack) else EmotionTrack.constant("neutral")
+        return Performance(anim, (), np.zeros(anim.frames, np.float32), anim.frames / anim.fps, None, track)
 
     return perform
 
@@ -571,6 +572,62 @@ def test_emotion_timeline_list_operators(addon, scene):
     s.use_timeline = False  # keys kept, ignored
     track = sys.modules[f"{PKG}.generate"].emotion_track(s, 1, 30.0, "sad", 0.5)
     assert [(k.prompt, k.intensity) for k in track.keys] == [("sad", 0.5)]
+
+
+def test_auto_emotion_fills_the_timeline_for_editing(addon, scene, synth):
+    """Emotion From = Auto: the real pipeline picks keys; they land in the panel and reproduce."""
+    head = make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    sentences = "What a wonderful morning. I am so sorry for your loss."
+    speech = synth(sentences).path
+    s.speech_path, s.transcript = str(speech), sentences
+    s.emotion_source, s.intensity, s.seed = "AUTO", 0.8, 2
+    scene.frame_current = 5
+    assert bpy.ops.visemo.generate() == {"FINISHED"}
+    perf = visemo.pipeline.perform(str(speech), "auto", intensity=0.8, transcript=sentences, fps=30, seed=2)
+    keys = perf.emotion.keys
+    assert perf.emotion.labels == ("happy", "sad")
+    assert len(keys) == 2 and s.emotion_source == "TEXT" and s.use_timeline
+    assert (s.emotion, s.intensity) == (keys[0].prompt, pytest.approx(keys[0].intensity))
+    assert [(k.frame, k.prompt, pytest.approx(k.intensity)) for k in s.emotion_keys] == \
+        [(5 + round(k.time * 30), k.prompt, k.intensity) for k in keys[1:]]
+    act = head.data.shape_keys.animation_data.action
+    assert json.loads(act["visemo"])["auto"] is True
+    fcs = channel_fcurves(head.data.shape_keys)
+    first = np.array([[fcs[data_path(n)].evaluate(f) for n in arkit.NAMES] for f in range(5, 5 + perf.animation.frames)])
+    np.testing.assert_allclose(first, perf.animation.weights, atol=1e-5)
+    # generating again from the written timeline gives the same curves (keys rounded to frames)
+    assert bpy.ops.visemo.generate() == {"FINISHED"}
+    fcs = channel_fcurves(head.data.shape_keys)  # the old action and its curves are gone
+    again = np.array([[fcs[data_path(n)].evaluate(f) for n in arkit.NAMES] for f in range(5, 5 + perf.animation.frames)])
+    assert np.max(np.abs(again - first)) < 0.05
+    assert json.loads(head.data.shape_keys.animation_data.action["visemo"])["auto"] is False
+
+
+def test_photo_source_needs_a_photo_and_keys_its_expression(addon, scene, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(Animation(np.zeros((5, 52)), 30), calls))
+    make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    s.emotion_source = "PHOTO"
+    wav = write_wav(tmp_path / "line.wav")
+    with pytest.raises(RuntimeError, match="choose a reference photo"):
+        bpy.ops.visemo.generate(speech_path=str(wav))
+    s.emotion_image = str(tmp_path / "missing.jpg")
+    with pytest.raises(RuntimeError, match="reference photo not found"):
+        bpy.ops.visemo.generate(speech_path=str(wav))
+    assert calls == []  # nothing started
+    import visemo.emotion.track as track_module
+    from visemo.emotion.prompts import resolve_prompt
+
+    seen = []
+    monkeypatch.setattr(track_module, "photo_expression", lambda p: seen.append(p) or resolve_prompt("sad"))
+    s.emotion_image = "//face.jpg"  # relative to the .blend (here: the working folder)
+    s.intensity = 0.5
+    assert bpy.ops.visemo.generate(speech_path=str(wav)) == {"FINISHED"}
+    (track,) = [c["emotion"] for c in calls]
+    assert track.keys[0].image == seen[0] and os.path.isabs(seen[0]) and seen[0].endswith("face.jpg")
+    assert track.keys[0].intensity == pytest.approx(0.5) and track.labels == ("sad",)
 
 
 # ---------------------------------------------------------------- real pipeline, export

@@ -162,6 +162,17 @@ def test_allphone_recognition_finds_bilabials(flite_utterances):
     assert vhits / vtotal >= 0.60  # measured ~77 %
 
 
+def test_results_do_not_depend_on_what_was_decoded_before(flite_utterances):
+    """pocketsphinx keeps noise and cepstral-mean estimates across utterances; visemo resets them."""
+    a, b = (load_audio(u.path) for u in flite_utterances[:2])
+    text = flite_utterances[0].text
+    first_align, first_phones = align(a, text).phones, recognize_phonemes(a)
+    align(b, flite_utterances[1].text)
+    recognize_phonemes(b)
+    assert align(a, text).phones == first_align
+    assert recognize_phonemes(a) == first_phones
+
+
 def test_phoneme_timings_entry(flite_utterances):
     u = flite_utterances[0]
     a = load_audio(u.path)

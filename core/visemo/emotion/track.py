@@ -1,8 +1,10 @@
-"""``EmotionTrack``: the emotion over time, as keys (time, prompt, intensity).
+"""``EmotionTrack``: the emotion over time, as keys (time, prompt or photo, intensity).
 
 A key means "from this time on, this emotion": at each key the expression
 starts to move from the previous one and arrives ``transition`` seconds later
-(smoothstep easing).  Before the first key the first key's emotion holds.
+(smoothstep easing).  Before the first key the first key's emotion holds.  A key's emotion is a
+text prompt (:func:`~visemo.emotion.prompts.resolve_prompt`) or a reference
+photo (``image``: :func:`~visemo.emotion.photo.expression_from_photo`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,55 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import functools
+import os
+
 import numpy as np
 
 from .. import arkit
 from ..errors import PromptError
-from .prompts import Expression, resolve_prompt
+from .prompts import Expression, _gain, resolve_prompt, similarities
 
 
 @dataclass(frozen=True)
 class EmotionKey:
-    """From ``time`` seconds on: ``prompt`` at ``intensity`` (0..1)."""
+    """From ``time`` seconds on: ``prompt`` (or the face in the photo ``image``) at ``intensity`` (0..1)."""
 
     time: float
     prompt: str | None
     intensity: float = 1.0
+    image: str | None = None
+
+    def scaled(self, factor: float) -> "EmotionKey":
+        """The same key at ``factor`` × its intensity."""
+        return EmotionKey(self.time, self.prompt, self.intensity * factor, self.image)
+
+
+@functools.lru_cache(maxsize=32)
+def _photo(path: str, mtime: float) -> Expression:
+    from .photo import expression_from_photo
+
+    photo = expression_from_photo(path)
+    w = photo.weights.copy()
+    w.setflags(write=False)
+    return Expression(photo.label, w, _gain(photo.label, w), f"photo {os.path.basename(path)}",
+                      tuple(similarities(w)), source="photo")
+
+
+def photo_expression(path: str | os.PathLike) -> Expression:
+    """The expression of the face in a reference photo, as a prompt :class:`Expression` (cached per file).
+
+    Raises :class:`~visemo.errors.ImageError` (missing, unreadable, no face,
+    several faces, a tiny face) or :class:`~visemo.errors.DependencyError`
+    without mediapipe.
+    """
+    path = os.path.abspath(os.fspath(path))
+    return _photo(path, os.path.getmtime(path) if os.path.isfile(path) else -1.0)
+
+
+def resolve_key(key: EmotionKey) -> Expression:
+    """The expression (at intensity 1) of one key: its photo if it has one, else its prompt."""
+    return photo_expression(key.image) if key.image else resolve_prompt(key.prompt)
 
 
 @dataclass(frozen=True)
@@ -56,7 +93,7 @@ class EmotionTrack:
         if self.transition < 0:
             raise PromptError(f"emotion transition must be >= 0 seconds, got {self.transition}")
         object.__setattr__(self, "keys", keys)
-        object.__setattr__(self, "_resolved", tuple(resolve_prompt(k.prompt) for k in keys))
+        object.__setattr__(self, "_resolved", tuple(resolve_key(k) for k in keys))
 
     @classmethod
     def constant(cls, prompt: str | None, intensity: float = 1.0) -> "EmotionTrack":
@@ -64,9 +101,25 @@ class EmotionTrack:
         return cls((EmotionKey(0.0, prompt, intensity),))
 
     @classmethod
+    def from_image(cls, image: str | os.PathLike, intensity: float = 1.0) -> "EmotionTrack":
+        """The expression of the face in a reference photo for the whole clip."""
+        return cls((EmotionKey(0.0, None, intensity, os.fspath(image)),))
+
+    @classmethod
     def from_keys(cls, keys: Sequence[tuple[float, str | None, float]], transition: float = 0.4) -> "EmotionTrack":
         """From ``(time_s, prompt, intensity)`` tuples."""
         return cls(tuple(EmotionKey(float(t), p, float(i)) for t, p, i in keys), transition)
+
+    def scaled(self, factor: float) -> "EmotionTrack":
+        """The same track with every key's intensity × ``factor`` (0..1)."""
+        if factor == 1.0:
+            return self
+        return EmotionTrack(tuple(k.scaled(factor) for k in self.keys), self.transition)
+
+    @property
+    def expressions(self) -> tuple[Expression, ...]:
+        """What each key resolved to (at intensity 1)."""
+        return self._resolved
 
     @property
     def labels(self) -> tuple[str, ...]:

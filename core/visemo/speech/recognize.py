@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 from ..audio.load import Audio
-from .align import FRAME_RATE, TIME_OFFSET, AlignmentError
+from .align import FRAME_RATE, TIME_OFFSET, AlignmentError, start_utterance
 from .phonemes import SIL, PhonemeSegment, normalize_phone, tile
 
 # Tuned on flite TTS (4 voices) and LibriVox speech: see benchmarks/bench_alignment.py.
@@ -72,7 +72,7 @@ def recognize_phonemes(
 
 def _decode(dec, audio: Audio, offset: float) -> list[PhonemeSegment]:
     try:
-        dec.start_utt()
+        start_utterance(dec)
         dec.process_raw(audio.pcm16(), full_utt=True)
         dec.end_utt()
     except (RuntimeError, ValueError) as e:
