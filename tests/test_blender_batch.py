@@ -1,7 +1,6 @@
-"""scripts/blender_animate.py --batch: a CSV of lines → one output per good row, a summary, exit codes."""
+"""addon/blender_animate.py --batch (visemo.blender.batch): a CSV of lines → one output per good row, a summary, exit codes."""
 
 import csv
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from visemo.rigmap_presets import CC4  # noqa: E402
 from synthetic import grid_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "blender_animate.py"
+SCRIPT = ROOT / "addon" / "blender_animate.py"
 SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
 TRANSCRIPT = SPEECH.with_suffix(".txt").read_text().strip()
 CC4_KEYS = [k for v in CC4.values() for k in ((v,) if isinstance(v, str) else v)]
@@ -67,19 +66,11 @@ def run_batch(blend, *args, timeout=240):
                           timeout=timeout, env=env, cwd=str(ROOT))
 
 
-def _script():
-    name = "blender_animate_under_test"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def run_in_process(blend, *args):
+    from visemo.blender import batch
+
     bpy.ops.wm.open_mainfile(filepath=str(blend), load_ui=False)
-    return _script().main(["blender", "--", *[str(a) for a in args]])
+    return batch.main(["blender", "--", *[str(a) for a in args]])
 
 
 def _values(key, name, frames):
@@ -212,3 +203,31 @@ def test_batch_usage_errors(scene_blend, tmp_path, capsys):
         err = capsys.readouterr().err
         assert match in err, err
     assert not (tmp_path / "o").exists()
+
+
+def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path):
+    """The emotion column: inline keys, a keys file, auto, image: (a missing photo is that row's error)."""
+    from visemo.emotion.keys_file import parse_keys
+
+    (tmp_path / "sad_then_happy.json").write_text(
+        '{"transition": 0.2, "keys": [{"time": 0, "prompt": "sad"}, {"time": 3, "prompt": "happy"}]}')
+    shutil.copy(SPEECH, tmp_path / "a.wav")
+    rows = write_csv(tmp_path / "rows.csv", [
+        ["file", "emotion", "transcript", "output"],
+        ["a.wav", "0=happy; 3=sad@0.6", TRANSCRIPT, "inline"],
+        ["a.wav", "sad_then_happy.json", TRANSCRIPT, "keys_file"],
+        ["a.wav", "auto", TRANSCRIPT, "auto"],
+        ["a.wav", "image:faces/nobody.jpg", TRANSCRIPT, "photo"],
+    ])
+    out = tmp_path / "out"
+    assert run_in_process(scene_blend, "--batch", rows, "--out-dir", out, "--format", "blend", "--seed", "2") == 2
+    assert sorted(p.name for p in out.iterdir()) == ["auto.blend", "inline.blend", "keys_file.blend"]
+    expected = visemo.animate(str(SPEECH), parse_keys("0=happy; 3=sad@0.6"), transcript=TRANSCRIPT, fps=24, seed=2)
+    bpy.ops.wm.open_mainfile(filepath=str(out / "inline.blend"), load_ui=False)
+    face = bpy.data.objects["face"].data.shape_keys
+    frames = np.arange(1, expected.frames + 1)
+    got = np.stack([_values(face, n, frames) for n in arkit.NAMES], axis=1)
+    np.testing.assert_allclose(got, expected.weights, atol=1e-6)
+    bpy.ops.wm.open_mainfile(filepath=str(out / "keys_file.blend"), load_ui=False)
+    smile = _values(bpy.data.objects["face"].data.shape_keys, "mouthSmileLeft", frames)
+    assert smile[12:60].mean() < 0.1 < smile[100:160].mean()  # sad first, happy from 3 s (frame 73)

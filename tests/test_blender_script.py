@@ -1,4 +1,4 @@
-"""scripts/blender_animate.py, run the way Blender runs it (bpy module in a subprocess)."""
+"""addon/blender_animate.py (visemo.blender.batch), run the way Blender runs it (bpy module in a subprocess)."""
 
 import os
 import subprocess
@@ -18,7 +18,7 @@ from visemo.blender import build_head_object, new_empty_scene, read_shape_key_cu
 from synthetic import grid_head  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "blender_animate.py"
+SCRIPT = ROOT / "addon" / "blender_animate.py"
 SPEECH = ROOT / "assets" / "speech" / "sense_and_sensibility_0870.wav"
 TRANSCRIPT = SPEECH.with_suffix(".txt")
 
@@ -115,6 +115,34 @@ def test_animate_export(scene_blend, tmp_path, suffix):
     names, values = read_shape_key_curves(out, 24, frame_range=(1, anim.frames))
     got = values[:, [names.index(n) for n in arkit.NAMES]]
     np.testing.assert_allclose(got, anim.weights, atol=1e-4)
+
+
+@needs_pipeline
+def test_emotion_keys_and_auto_match_the_core(scene_blend, tmp_path):
+    import visemo
+    from visemo.emotion.keys_file import parse_keys
+
+    transcript = TRANSCRIPT.read_text().strip()
+    out = tmp_path / "keys.glb"
+    proc = run_script(scene_blend, SPEECH, "--transcript", transcript, "--emotion-keys", "0=happy; 3=sad@0.6",
+                      "--transition", "0.3", "--seed", "1", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    anim = visemo.animate(str(SPEECH), parse_keys("0=happy; 3=sad@0.6", 0.3), transcript=transcript,
+                          fps=24, seed=1)
+    names, values = read_shape_key_curves(out, 24, frame_range=(1, anim.frames))
+    got = values[:, [names.index(n) for n in arkit.NAMES]]
+    np.testing.assert_allclose(got, anim.weights, atol=1e-4)
+    smile = arkit.index("mouthSmileLeft")
+    assert got[24:60, smile].mean() > 0.3 > got[100:160, smile].mean()
+    auto = tmp_path / "auto.fbx"
+    proc = run_script(scene_blend, SPEECH, "--transcript", transcript, "--emotion", "auto", "-o", auto)
+    assert proc.returncode == 0 and auto.is_file(), proc.stderr
+    bad = tmp_path / "bad.fbx"
+    assert_bad_input(run_script(scene_blend, SPEECH, "--emotion-keys", "0=happy; 2=qwzx blorp", "-o", bad),
+                     "qwzx blorp")
+    assert_bad_input(run_script(scene_blend, SPEECH, "--emotion-image", tmp_path / "no.jpg", "-o", bad),
+                     "not found")
+    assert not bad.exists()
 
 
 @needs_pipeline

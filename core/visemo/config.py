@@ -1,9 +1,11 @@
 """Process-wide run settings (the Blender add-on's preferences set them).
 
-- CPU threads for the Whisper transcriber (CTranslate2) and any ONNX session:
-  :func:`set_threads` wins, then ``VISEMO_THREADS`` in the environment, then
-  ``min(4, cpu count)``.  pocketsphinx (alignment, phone recognition) is
-  single-threaded whatever this says.
+- CPU threads for the Whisper transcriber (CTranslate2), the stage that
+  gains from them: :func:`set_threads` wins, then ``VISEMO_THREADS`` in the
+  environment, then ``min(4, cpu count)``.  pocketsphinx (alignment, phone
+  recognition) is single-threaded; the text encoders and the small ONNX
+  emotion models run on one thread by measurement
+  (:data:`visemo.emotion.encoders.ENCODER_THREADS`).
 - The models folder: see :func:`visemo.paths.set_models_dir`.
 """
 

