@@ -15,6 +15,10 @@ import bpy
 from . import mapping
 
 
+# Blender 4.5 warns about "//" paths in properties that do not declare they take them
+_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
+
 def _is_mesh(self, obj):
     return obj.type == "MESH"
 
@@ -40,7 +44,8 @@ class VISEMO_PG_settings(bpy.types.PropertyGroup):
         default="FILE",
     )
     speech_path: bpy.props.StringProperty(
-        name="Speech", description="Speech audio file (wav, flac, ogg, mp3)", subtype="FILE_PATH"
+        name="Speech", description="Speech audio file (wav, flac, ogg, mp3)", subtype="FILE_PATH",
+        options=_RELATIVE,
     )
     sound_strip: bpy.props.StringProperty(name="Strip", description="Sound strip in the sequencer")
     transcript: bpy.props.StringProperty(
@@ -60,7 +65,7 @@ class VISEMO_PG_settings(bpy.types.PropertyGroup):
                     "(empty: neutral)",
     )
     emotion_image: bpy.props.StringProperty(
-        name="Photo", subtype="FILE_PATH",
+        name="Photo", subtype="FILE_PATH", options=_RELATIVE,
         description="A photo of one face (jpg, png) whose expression the character takes",
     )
     intensity: bpy.props.FloatProperty(

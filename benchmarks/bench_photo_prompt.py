@@ -3,8 +3,8 @@
 
     python benchmarks/bench_photo_prompt.py [--quick] [--save DIR]
 
-Renders the head (Blender WORKBENCH through ``models/arkit_head/build_landmarks.py``'s
-``HeadRenderer``) with known weights — the 8 basic emotion prototypes
+Renders the head (Blender WORKBENCH through
+:class:`visemo.blender.render.HeadRenderer`) with known weights — the 8 basic emotion prototypes
 (:func:`visemo.emotion.emotion_vector`) and 6 random sparse combinations —
 from 4 camera angles (frontal, ±15° yaw, 8° from above), runs
 :func:`visemo.emotion.photo.expression_from_photo` on every render and prints
@@ -25,7 +25,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "core"))
-sys.path.insert(0, str(ROOT / "models" / "arkit_head"))
 
 from visemo import arkit  # noqa: E402
 from visemo.emotion.facs import BASIC_EMOTIONS, emotion_vector  # noqa: E402
@@ -82,7 +81,11 @@ def group_mae(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 def run_renders(expressions, angles, save: Path | None = None):
     """[(name, yaw, pitch, truth, PhotoExpression, seconds)] over all expressions x angles."""
-    from build_landmarks import HeadRenderer
+    import os
+    import tempfile
+
+    os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
+    from visemo.blender.render import HeadRenderer
 
     renderer = HeadRenderer()
     rows = []

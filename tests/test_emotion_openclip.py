@@ -13,24 +13,12 @@ torch = pytest.importorskip("torch", reason="open_clip needs torch")
 
 
 def _import_open_clip():
+    from visemo.emotion.openclip import import_open_clip
+
     try:
-        import open_clip
-    except ImportError:
+        return import_open_clip()
+    except DependencyError:
         pytest.skip("open_clip_torch is not installed (pip install open_clip_torch)")
-    except RuntimeError as e:
-        # PyPI's torchvision is built for CUDA torch; with CPU torch its ops library does not load and
-        # its fake-kernel registration fails.  Declaring the two ops lets the pure-Python parts import.
-        if "torchvision::" not in str(e):
-            raise
-        for op in ("nms", "qnms"):
-            try:
-                torch.library.define(f"torchvision::{op}", "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-            except RuntimeError:
-                pass
-        for name in [m for m in sys.modules if m.startswith(("torchvision", "open_clip"))]:
-            del sys.modules[name]
-        import open_clip
-    return open_clip
 
 
 TINY = {"embed_dim": 32,

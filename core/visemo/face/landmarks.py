@@ -46,6 +46,7 @@ IRIS_POINTS = tuple(range(MESH_POINTS, LANDMARK_COUNT))
 MAP_FILE = "landmarks.json"
 RESPONSE_FILE = "landmark_response.npz"
 IDENTITY_FILE = "landmark_identity.npz"
+ERROR_FILE = "landmark_error.npz"
 MAP_FORMAT = "visemo.landmark_map"
 MAP_VERSION = 1
 
@@ -379,6 +380,63 @@ def load_landmark_identity(model: FaceModel | None = None) -> tuple[tuple[str, .
 
 
 _IDENTITY_CACHE: dict[Path, tuple[tuple[str, ...], np.ndarray] | None] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class LandmarkErrorModes:
+    """How mediapipe's landmarks on the head stray from the linear response model
+    (``landmark_error.npz``).
+
+    ``modes`` [K, 478, 3] (m, the model's frame): the principal patterns of the
+    misfit that remains when the *true* weights of rendered expressions are put
+    through :class:`LandmarkResponse` (mediapipe's face prior couples regions,
+    responses do not quite add up), each scaled to one standard deviation;
+    ``white`` the variance per (weighted, noise-unit) coordinate left after
+    them.  The photo fit treats them as correlated noise: nuisance terms with
+    a Gaussian prior, instead of letting a wrong channel explain them.
+    """
+
+    modes: np.ndarray
+    white: float
+
+
+_ERROR_CACHE: dict[Path, LandmarkErrorModes | None] = {}
+
+
+def load_landmark_error(model: FaceModel | None = None) -> LandmarkErrorModes | None:
+    """The landmark error modes stored beside ``model`` (None when absent).
+
+    Raises :class:`ModelError` when the file is damaged or was measured on a
+    different mesh or landmark response.
+    """
+    model = model or load_face_model()
+    if model.source is None:
+        return None
+    path = model.source.parent / ERROR_FILE
+    key = path.resolve()
+    if key in _ERROR_CACHE:
+        return _ERROR_CACHE[key]
+    out = None
+    if path.is_file():
+        rebuild = "rebuild it with `python models/arkit_head/build_landmarks.py --error-only`"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                modes = z["modes_mm"].astype(np.float64) / 1000.0
+                white = float(np.asarray(z["white"]).reshape(-1)[0])
+                sha = str(np.asarray(z["model_sha256"]).reshape(-1)[0])
+                resp_sha = str(np.asarray(z["response_sha256"]).reshape(-1)[0])
+        except Exception as e:  # zip/npy/key errors come in many types
+            raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
+        if sha != sha256_file(model.source):
+            raise ModelError(f"{path} was measured on a different {model.source.name}; {rebuild}")
+        resp_path = model.source.parent / RESPONSE_FILE
+        if not resp_path.is_file() or resp_sha != sha256_file(resp_path):
+            raise ModelError(f"{path} was measured against a different {RESPONSE_FILE}; {rebuild}")
+        if modes.ndim != 3 or modes.shape[1:] != (LANDMARK_COUNT, 3) or not white > 0:
+            raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
+        out = LandmarkErrorModes(modes, white)
+    _ERROR_CACHE[key] = out
+    return out
 
 
 # ---------------------------------------------------------------------- building (numpy)

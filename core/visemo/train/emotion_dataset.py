@@ -28,6 +28,7 @@ from ..emotion import semantics
 from ..emotion.facs import au_vector
 from . import emotion_heldout as H
 from .emotion_lexicon import CONCEPTS, EXTRA, NEGATIVE_SENTENCES, SITUATIONS, Concept
+from .emotion_lexicon_large import LARGE, SITUATIONS_LARGE
 
 SEED = 4
 BY_KEY = {c.key: c for c in CONCEPTS}
@@ -128,9 +129,104 @@ def _gibberish(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def build(seed: int = SEED) -> list[dict]:
-    """All training records (deterministic for a seed)."""
+# Words that say nothing on their own: never count as shared "content" between a phrase and a held-out one.
+FUNCTION_WORDS = frozenset("""a an the i i'm im me my mine you your he she it its we our they their them him her
+    is am are was were be been being do does did have has had of to in on at by for with from into out up down
+    over off and or but so as that this these those what which who when where how not no very just all
+    de la le les un une des du et en à au à l' der die das ein eine und mit von zu im el los las y con un una
+    il lo gli e di da o os as um uma com em no na do da feel feeling like someone something just got get
+    so really again today""".split())
+
+
+def _content_words(text: str) -> set[str]:
+    return _words(text) - FUNCTION_WORDS
+
+
+def _related(word: str, held: str) -> bool:
+    """``word`` is a stem relative of the held-out ``held``: same first five letters, ``held`` (4+ letters)
+    inside ``word``, or ``word`` (5+ letters) inside ``held``."""
+    if len(word) >= 5 and len(held) >= 5 and word[:5] == held[:5]:
+        return True
+    return (len(held) >= 4 and held in word) or (len(word) >= 5 and word in held)
+
+
+def large_entries(held: list[dict] | None = None, base: list[dict] | None = None):
+    """:data:`emotion_lexicon_large.LARGE` and ``SITUATIONS_LARGE`` with everything near a held-out prompt removed.
+
+    An entry is dropped when it (1) is a held-out prompt, (2) contains a word of a held-out
+    ``words``/``languages`` prompt that the base lexicon does not already use, (3) brings in a word
+    that the base lexicon does not use and that is a stem relative (:func:`_related`) of a word of a
+    held-out ``words``/``languages`` single word (or of a part of a hyphenated one), or (4) shares two or more content words with a held-out
+    paraphrase or situation.  Returns (words {concept: {lang: forms}}, situations
+    {concept: sentences}, dropped [(entry, reason)]).
+    """
+    held = heldout_records() if held is None else held
+    base = build(SEED, large=False) if base is None else base
+    base_words = set().union(*(_words(r["text"]) for r in base))
+    held_texts = {semantics.normalize(h["text"]) for h in held}
+    word_items = [h for h in held if h["set"] in ("words", "languages")]
+    new_held_words = set().union(*(_words(h["text"]) for h in word_items)) - base_words
+    singles = {semantics.normalize(h["text"]) for h in word_items if " " not in h["text"].strip()}
+    held_parts = singles | {p for w in singles for p in w.split("-") if len(p) >= 5}
+    phrases = [_content_words(h["text"]) for h in held if h["set"] in ("paraphrases", "situations")]
+
+    def why(entry: str) -> str | None:
+        t = semantics.normalize(entry)
+        ws = _words(t)
+        if t in held_texts:
+            return "is a held-out prompt"
+        if ws & new_held_words:
+            return f"uses held-out word {sorted(ws & new_held_words)[0]!r}"
+        for w in ws - base_words:
+            for part in {w, *w.split("-")}:
+                for h in held_parts:
+                    if _related(part, h):
+                        return f"{w!r} is a relative of held-out {h!r}"
+        cw = ws - FUNCTION_WORDS
+        for p in phrases:
+            if len(cw & p) >= 2:
+                return f"shares {sorted(cw & p)} with a held-out phrase"
+        return None
+
+    words: dict[str, dict[str, tuple[str, ...]]] = {}
+    dropped = []
+    for key, langs in LARGE.items():
+        for lang, text in langs.items():
+            keep = []
+            for entry in (e.strip() for e in text.split(",")):
+                if not entry:
+                    continue
+                reason = why(entry)
+                if reason:
+                    dropped.append((entry, reason))
+                else:
+                    keep.append(entry)
+            words.setdefault(key, {})[lang] = tuple(dict.fromkeys(keep))
+    sits: dict[str, tuple[str, ...]] = {}
+    for key, entries in SITUATIONS_LARGE.items():
+        keep = []
+        for entry in entries:
+            reason = why(entry)
+            if reason:
+                dropped.append((entry, reason))
+            else:
+                keep.append(entry)
+        sits[key] = tuple(keep)
+    return words, sits, dropped
+
+
+def build(seed: int = SEED, large: bool = True) -> list[dict]:
+    """All training records (deterministic for a seed); ``large``: with the filtered large lexicon."""
     rng = random.Random(seed)
+    extra: dict[str, dict[str, tuple[str, ...]]] = {k: dict(v) for k, v in EXTRA.items()}
+    situations = dict(SITUATIONS)
+    if large:
+        big, big_sits, _ = large_entries()
+        for key, langs in big.items():
+            for lang, forms in langs.items():
+                extra.setdefault(key, {})[lang] = extra.get(key, {}).get(lang, ()) + forms
+        for key, sits in big_sits.items():
+            situations[key] = situations.get(key, ()) + sits
     recs: list[dict] = []
     for c in CONCEPTS:
         v = concept_vector(c)
@@ -173,7 +269,7 @@ def build(seed: int = SEED) -> list[dict]:
                     recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {}, nv,
                                         extra={"negates": c.label or c.key}))
     # extra words (dense lexicon): fewer templates each
-    for key, langs in EXTRA.items():
+    for key, langs in extra.items():
         c = BY_KEY[key]
         v = concept_vector(c)
         for lang, forms in langs.items():
@@ -182,6 +278,8 @@ def build(seed: int = SEED) -> list[dict]:
                     templates = ADJ_TEMPLATES if " " not in w else PHRASE_TEMPLATES
                     for t in ("{w}",) + tuple(rng.sample(templates[1:], 2)):
                         recs.append(_record(t.format(w=w), "en", "word", c.key, c.label, c.aus, v))
+                    if c.label == "neutral":
+                        continue
                     mod = rng.choice(EN_INTENSITY)
                     s = semantics.INTENSITY_WORDS[mod]
                     recs.append(_record(f"{mod} {w}", "en", "intensity", c.key, c.label, _scaled_aus(c.aus, s),
@@ -191,8 +289,9 @@ def build(seed: int = SEED) -> list[dict]:
                 else:
                     recs.append(_record(w, lang, "language", c.key, c.label, c.aus, v))
                     recs.append(_record(LANG_PREFIX[lang].format(w=w), lang, "language", c.key, c.label, c.aus, v))
-                    recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {},
-                                        semantics.negate(c.label), extra={"negates": c.label}))
+                    if c.label != "neutral":
+                        recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {},
+                                            semantics.negate(c.label), extra={"negates": c.label}))
     # compounds: "<adverb of A> <adjective of B>" and "B and A"
     emotional = [c for c in CONCEPTS if c.label in EMOTIONAL_LABELS]
     pairs = [(a, b) for a in emotional for b in emotional if a.label != b.label]
@@ -217,7 +316,7 @@ def build(seed: int = SEED) -> list[dict]:
                             semantics.blend([concept_vector(b), 0.35 * concept_vector(a)]),
                             extra={"labels": [b.label, a.label]}))
     # situations
-    for key, sits in SITUATIONS.items():
+    for key, sits in situations.items():
         c = BY_KEY[key]
         for s in sits:
             for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
@@ -282,6 +381,7 @@ def lexicon_words() -> set[str]:
     out: set[str] = set()
     forms = [w for c in CONCEPTS for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ())]
     forms += [w for langs in EXTRA.values() for ws in langs.values() for w in ws]
+    forms += [w for langs in large_entries()[0].values() for ws in langs.values() for w in ws]
     for w in forms:
         if " " not in w:
             out.add(semantics.normalize(w))
