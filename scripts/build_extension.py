@@ -74,6 +74,11 @@ NO_DEPS_WITH = {
 }
 
 # Blender platform -> pip --platform tag sets to try in order (oldest OS first)
+# Where the version installed here has no wheel for a platform: the version shipped there instead
+PLATFORM_PINS = {
+    "macos-x64": {"onnxruntime": ("1.23.2", "the last onnxruntime with Intel macOS wheels")},
+}
+
 PLATFORM_TAGS = {
     "linux-x64": [["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"]],
     "windows-x64": [["win_amd64"]],
@@ -291,6 +296,10 @@ def _build_one(variant: str, platforms, output_dir: Path, cache: Path, stage_dir
             reqs = dependency_closure(roots, platform)
             got, missing = [], []
             for req in sorted(reqs.values(), key=lambda r: r.name):
+                pin = PLATFORM_PINS.get(platform, {}).get(req.name)
+                if pin is not None:
+                    req = Requirement(req.name, pin[0], req.needed_by)
+                    log(f"  {platform}: {req.name}=={pin[0]} ({pin[1]})")
                 whl = fetch_wheel(req, platform, cache)
                 (got if whl else missing).append(whl or req)
             if missing:

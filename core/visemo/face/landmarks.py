@@ -346,6 +346,42 @@ def load_landmark_response(model: FaceModel | None = None) -> LandmarkResponse |
     return resp
 
 
+_NPZ_CACHE: dict[Path, object] = {}
+
+
+def _measured_file(model: FaceModel | None, name: str, flag: str, parse):
+    """``parse(npz, path, rebuild)`` of the file ``name`` beside ``model`` (cached; None when absent).
+
+    The file must carry ``model_sha256`` of the head it was measured on; any
+    read error or mismatch is a :class:`ModelError` saying how to rebuild it
+    (``build_landmarks.py {flag}``).
+    """
+    model = model or load_face_model()
+    if model.source is None:
+        return None
+    path = model.source.parent / name
+    key = path.resolve()
+    if key in _NPZ_CACHE:
+        return _NPZ_CACHE[key]
+    out = None
+    if path.is_file():
+        rebuild = f"rebuild it with `python models/arkit_head/build_landmarks.py {flag}`"
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except Exception as e:  # zip/npy errors come in many types
+            raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
+        sha = str(np.asarray(arrays.get("model_sha256", "")).reshape(-1)[0])
+        if sha != sha256_file(model.source):
+            raise ModelError(f"{path} was made for a different {model.source.name}; {rebuild}")
+        try:
+            out = parse(arrays, path, rebuild)
+        except KeyError as e:
+            raise ModelError(f"{path} lacks the array {e}; {rebuild}") from None
+    _NPZ_CACHE[key] = out
+    return out
+
+
 def load_landmark_identity(model: FaceModel | None = None) -> tuple[tuple[str, ...], np.ndarray] | None:
     """Identity (face-shape) modes at the landmarks: (names, deltas [K, 478, 3] m), or None.
 
@@ -353,33 +389,14 @@ def load_landmark_identity(model: FaceModel | None = None) -> tuple[tuple[str, .
     see ``models/arkit_head/build_landmarks.py``).  Raises :class:`ModelError`
     when the file is damaged or was made for a different mesh.
     """
-    model = model or load_face_model()
-    if model.source is None:
-        return None
-    path = model.source.parent / IDENTITY_FILE
-    key = path.resolve()
-    if key in _IDENTITY_CACHE:
-        return _IDENTITY_CACHE[key]
-    out = None
-    if path.is_file():
-        rebuild = "rebuild it with `python models/arkit_head/build_landmarks.py --identity-only`"
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                names = tuple(str(n) for n in z["names"])
-                deltas = z["deltas_mm"].astype(np.float64) / 1000.0
-                sha = str(np.asarray(z["model_sha256"]).reshape(-1)[0])
-        except Exception as e:  # zip/npy/key errors come in many types
-            raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
-        if sha != sha256_file(model.source):
-            raise ModelError(f"{path} was made for a different {model.source.name}; {rebuild}")
+    def parse(z, path, rebuild):
+        names = tuple(str(n) for n in z["names"])
+        deltas = z["deltas_mm"].astype(np.float64) / 1000.0
         if deltas.shape != (len(names), LANDMARK_COUNT, 3):
             raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
-        out = (names, deltas)
-    _IDENTITY_CACHE[key] = out
-    return out
+        return names, deltas
 
-
-_IDENTITY_CACHE: dict[Path, tuple[tuple[str, ...], np.ndarray] | None] = {}
+    return _measured_file(model, IDENTITY_FILE, "--identity-only", parse)
 
 
 @dataclass(frozen=True, eq=False)
@@ -400,9 +417,6 @@ class LandmarkErrorModes:
     white: float
 
 
-_ERROR_CACHE: dict[Path, LandmarkErrorModes | None] = {}
-
-
 def load_landmark_error(model: FaceModel | None = None) -> LandmarkErrorModes | None:
     """The landmark error modes stored beside ``model`` (None when absent).
 
@@ -410,33 +424,19 @@ def load_landmark_error(model: FaceModel | None = None) -> LandmarkErrorModes | 
     different mesh or landmark response.
     """
     model = model or load_face_model()
-    if model.source is None:
-        return None
-    path = model.source.parent / ERROR_FILE
-    key = path.resolve()
-    if key in _ERROR_CACHE:
-        return _ERROR_CACHE[key]
-    out = None
-    if path.is_file():
-        rebuild = "rebuild it with `python models/arkit_head/build_landmarks.py --error-only`"
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                modes = z["modes_mm"].astype(np.float64) / 1000.0
-                white = float(np.asarray(z["white"]).reshape(-1)[0])
-                sha = str(np.asarray(z["model_sha256"]).reshape(-1)[0])
-                resp_sha = str(np.asarray(z["response_sha256"]).reshape(-1)[0])
-        except Exception as e:  # zip/npy/key errors come in many types
-            raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
-        if sha != sha256_file(model.source):
-            raise ModelError(f"{path} was measured on a different {model.source.name}; {rebuild}")
+
+    def parse(z, path, rebuild):
+        modes = z["modes_mm"].astype(np.float64) / 1000.0
+        white = float(np.asarray(z["white"]).reshape(-1)[0])
+        resp_sha = str(np.asarray(z["response_sha256"]).reshape(-1)[0])
         resp_path = model.source.parent / RESPONSE_FILE
         if not resp_path.is_file() or resp_sha != sha256_file(resp_path):
             raise ModelError(f"{path} was measured against a different {RESPONSE_FILE}; {rebuild}")
         if modes.ndim != 3 or modes.shape[1:] != (LANDMARK_COUNT, 3) or not white > 0:
             raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
-        out = LandmarkErrorModes(modes, white)
-    _ERROR_CACHE[key] = out
-    return out
+        return LandmarkErrorModes(modes, white)
+
+    return _measured_file(model, ERROR_FILE, "--error-only", parse)
 
 
 # ---------------------------------------------------------------------- building (numpy)
