@@ -4,7 +4,7 @@
 
 Templates × :mod:`visemo.train.emotion_lexicon` → one JSON line per prompt:
 ``text``, ``lang``, ``kind`` (word | noun | intensity | negation | compound |
-situation | language | negative), ``concept``, ``label`` (basic emotion or
+situation | language | dialogue | negative | sentence), ``concept``, ``label`` (basic emotion or
 null), ``is_emotion``, ``aus`` (action unit → intensity, after modifiers),
 ``scale`` and ``weights`` (ARKit name → weight, non-zero channels only,
 through :func:`visemo.emotion.facs.au_vector`).  The same seed gives the same
@@ -16,6 +16,7 @@ data.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import random
 import re
@@ -29,8 +30,12 @@ from ..emotion.facs import au_vector
 from . import emotion_heldout as H
 from .emotion_lexicon import CONCEPTS, EXTRA, NEGATIVE_SENTENCES, SITUATIONS, Concept
 from .emotion_lexicon_large import LARGE, SITUATIONS_LARGE
+from .emotion_sentences import emotional_lines, neutral_sentences
 
 SEED = 4
+ROOT = Path(__file__).resolve().parents[3]
+BENCH_AUTO = ROOT / "benchmarks" / "bench_auto_emotion.py"
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/transcription")
 BY_KEY = {c.key: c for c in CONCEPTS}
 
 ADJ_TEMPLATES = ("{w}", "feeling {w}", "i am {w}", "looking {w}", "a {w} face", "a {w} expression",
@@ -150,16 +155,9 @@ def _related(word: str, held: str) -> bool:
     return (len(held) >= 4 and held in word) or (len(word) >= 5 and word in held)
 
 
-def large_entries(held: list[dict] | None = None, base: list[dict] | None = None):
-    """:data:`emotion_lexicon_large.LARGE` and ``SITUATIONS_LARGE`` with everything near a held-out prompt removed.
-
-    An entry is dropped when it (1) is a held-out prompt, (2) contains a word of a held-out
-    ``words``/``languages`` prompt that the base lexicon does not already use, (3) brings in a word
-    that the base lexicon does not use and that is a stem relative (:func:`_related`) of a word of a
-    held-out ``words``/``languages`` single word (or of a part of a hyphenated one), or (4) shares two or more content words with a held-out
-    paraphrase or situation.  Returns (words {concept: {lang: forms}}, situations
-    {concept: sentences}, dropped [(entry, reason)]).
-    """
+def heldout_filter(held: list[dict] | None = None, base: list[dict] | None = None):
+    """``why(entry) -> reason or None``: why a new training entry is too close to the held-out set
+    (see :func:`large_entries` for the four rules)."""
     held = heldout_records() if held is None else held
     base = build(SEED, large=False) if base is None else base
     base_words = set().union(*(_words(r["text"]) for r in base))
@@ -188,6 +186,21 @@ def large_entries(held: list[dict] | None = None, base: list[dict] | None = None
                 return f"shares {sorted(cw & p)} with a held-out phrase"
         return None
 
+    return why
+
+
+def large_entries(held: list[dict] | None = None, base: list[dict] | None = None):
+    """:data:`emotion_lexicon_large.LARGE` and ``SITUATIONS_LARGE`` with everything near a held-out prompt removed.
+
+    An entry is dropped when it (1) is a held-out prompt, (2) contains a word of a held-out
+    ``words``/``languages`` prompt that the base lexicon does not already use, (3) brings in a word
+    that the base lexicon does not use and that is a stem relative (:func:`_related`) of a word of a
+    held-out ``words``/``languages`` single word (or of a part of a hyphenated one), or (4) shares two or more content words with a held-out
+    paraphrase or situation.  Returns (words {concept: {lang: forms}}, situations
+    {concept: sentences}, dropped [(entry, reason)]).
+    """
+    why = heldout_filter(held, base)
+
     words: dict[str, dict[str, tuple[str, ...]]] = {}
     dropped = []
     for key, langs in LARGE.items():
@@ -215,13 +228,73 @@ def large_entries(held: list[dict] | None = None, base: list[dict] | None = None
     return words, sits, dropped
 
 
+def bench_sentences() -> list[str]:
+    """The sentences of ``benchmarks/bench_auto_emotion.py`` (its NARRATION and EMOTIONAL tables, read
+    with :mod:`ast`, and the LibriVox lines it adds): the evaluation set of ``--emotion auto``, never
+    training data.  Empty where the benchmark is not shipped."""
+    out: list[str] = []
+    if BENCH_AUTO.is_file():
+        tree = ast.parse(BENCH_AUTO.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") in ("NARRATION", "EMOTIONAL")
+                                                    for t in node.targets):
+                value = ast.literal_eval(node.value)
+                for v in (value.values() if isinstance(value, dict) else [value]):
+                    out += list(v)
+    if LIBRIVOX.is_file():
+        for line in LIBRIVOX.read_text().splitlines():
+            text = line.replace("<s>", "").split("</s>")[0].strip()
+            if text:
+                out.append(text)
+    return out
+
+
+def _near(a: set[str], b: set[str]) -> bool:
+    """Content-word sets too alike: three shared, or two shared making half of the smaller one."""
+    shared = len(a & b)
+    return shared >= 3 or (shared >= 2 and shared >= 0.5 * min(len(a), len(b)))
+
+
+def sentence_entries(held: list[dict] | None = None, base: list[dict] | None = None):
+    """:mod:`emotion_sentences` after the held-out filter (:func:`heldout_filter`) and away from the
+    ``--emotion auto`` benchmark: a sentence equal to a benchmark sentence, or sharing too many content
+    words with one (:func:`_near`), is dropped.  Returns (neutral [(text, lang)], emotional
+    [(text, lang, label)], dropped [(text, reason)]); texts normalised as prompts are at run time."""
+    why = heldout_filter(held, base)
+    bench = [(semantics.normalize(b), _content_words(b)) for b in bench_sentences()]
+
+    def reason(text: str) -> str | None:
+        r = why(text)
+        if r:
+            return r
+        t, cw = semantics.normalize(text), _content_words(text)
+        for b, bw in bench:
+            if t == b:
+                return "is a bench_auto_emotion sentence"
+            if _near(cw, bw):
+                return f"too close to bench_auto_emotion sentence {b!r}"
+        return None
+
+    neutral, emotional, dropped = [], [], []
+    for text, lang in neutral_sentences(SEED):
+        r = reason(text)
+        (dropped.append((text, r)) if r else neutral.append((semantics.normalize(text), lang)))
+    for text, lang, label in emotional_lines(SEED):
+        r = reason(text)
+        (dropped.append((text, r)) if r else emotional.append((semantics.normalize(text), lang, label)))
+    return neutral, emotional, dropped
+
+
 def build(seed: int = SEED, large: bool = True) -> list[dict]:
     """All training records (deterministic for a seed); ``large``: with the filtered large lexicon."""
     rng = random.Random(seed)
     extra: dict[str, dict[str, tuple[str, ...]]] = {k: dict(v) for k, v in EXTRA.items()}
     situations = dict(SITUATIONS)
+    sentences = None
     if large:
-        big, big_sits, _ = large_entries()
+        base = build(seed, large=False)
+        big, big_sits, _ = large_entries(base=base)
+        sentences = sentence_entries(base=base)
         for key, langs in big.items():
             for lang, forms in langs.items():
                 extra.setdefault(key, {})[lang] = extra.get(key, {}).get(lang, ()) + forms
@@ -321,6 +394,23 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         for s in sits:
             for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
                 recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
+    # whole sentences (emotion_sentences): emotional lines with their basic emotion; emotion-free sentences
+    # below, each with its clauses (the text path asks every clause of a sentence, and the whole)
+    sentence_negs: list[tuple[str, str]] = []
+    if sentences is not None:
+        neutral, emotional, _ = sentences
+        for text, lang, label in emotional:
+            c = BY_KEY[label]
+            recs.append(_record(text, lang, "dialogue", label, label, c.aus, concept_vector(c)))
+        for text, lang in neutral:
+            sentence_negs.append((text, lang))
+            clauses = semantics.split_clauses(text)
+            if len(clauses) > 1:
+                for cl in clauses:
+                    sentence_negs.append((cl, lang))
+                    core = semantics.parse_clause(cl).core
+                    if core and core != cl:
+                        sentence_negs.append((core, lang))
     # no emotion
     negs = list(NEGATIVE_SENTENCES)
     for _ in range(220):
@@ -332,6 +422,9 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
     negs += _gibberish(rng, 260)
     for t in negs:
         recs.append(_record(t, "xx", "negative", None, None, {}, np.zeros(arkit.COUNT, np.float32),
+                            is_emotion=False))
+    for t, lang in sentence_negs:
+        recs.append(_record(t, lang, "sentence", None, None, {}, np.zeros(arkit.COUNT, np.float32),
                             is_emotion=False))
     # de-duplicate by text (the first record wins); held-out prompts never enter training
     seen, out = {semantics.normalize(h["text"]) for h in heldout_records()}, []
@@ -363,7 +456,8 @@ def _words(text: str) -> set[str]:
 
 
 def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
-    """Problems: held-out prompts in training, or held-out words used by a training prompt."""
+    """Problems: held-out prompts in training, held-out words used by a training prompt, or a sentence of
+    ``benchmarks/bench_auto_emotion.py`` in training (case-insensitive)."""
     train_texts = {semantics.normalize(r["text"]) for r in train}
     train_words = set().union(*(_words(r["text"]) for r in train))
     problems = []
@@ -373,6 +467,10 @@ def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
             problems.append(f"held-out prompt {h['text']!r} ({h['set']}) is in the training data")
         if h["set"] in ("words", "languages") and " " not in t and t in train_words:
             problems.append(f"held-out word {h['text']!r} ({h['set']}) occurs in a training prompt")
+    lowered = {r["text"].lower().strip() for r in train} | train_texts
+    for b in bench_sentences():
+        if b.lower().strip() in lowered or semantics.normalize(b) in lowered:
+            problems.append(f"bench_auto_emotion sentence {b!r} is in the training data")
     return problems
 
 

