@@ -30,8 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "core"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/transcription")
-
 NARRATION = (
     "The train to Leeds leaves from platform four at ten past nine.",
     "Please put the folders on the second shelf next to the printer.",
@@ -115,13 +113,9 @@ EMOTIONAL = {
 
 
 def narration() -> list[str]:
-    lines = list(NARRATION)
-    if LIBRIVOX.is_file():
-        for line in LIBRIVOX.read_text().splitlines():
-            text = line.replace("<s>", "").split("</s>")[0].strip()
-            if text:
-                lines.append(text)
-    return lines
+    from visemo.train.emotion_dataset import librivox_lines
+
+    return list(NARRATION) + librivox_lines()
 
 
 def training_texts() -> set[str]:

@@ -241,12 +241,15 @@ def bench_sentences() -> list[str]:
                 value = ast.literal_eval(node.value)
                 for v in (value.values() if isinstance(value, dict) else [value]):
                     out += list(v)
-    if LIBRIVOX.is_file():
-        for line in LIBRIVOX.read_text().splitlines():
-            text = line.replace("<s>", "").split("</s>")[0].strip()
-            if text:
-                out.append(text)
-    return out
+    return out + librivox_lines()
+
+
+def librivox_lines() -> list[str]:
+    """The five LibriVox transcripts of Debian's pocketsphinx-testdata ([] when not installed)."""
+    if not LIBRIVOX.is_file():
+        return []
+    lines = (line.replace("<s>", "").split("</s>")[0].strip() for line in LIBRIVOX.read_text().splitlines())
+    return [text for text in lines if text]
 
 
 def _near(a: set[str], b: set[str]) -> bool:
