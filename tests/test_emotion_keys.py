@@ -170,7 +170,13 @@ def test_cli_emotion_image_takes_the_photos_expression(tmp_path):
     assert np.median(smile) > 0.2  # she smiles in the photo
     r = visemo("emotion", "--image", photo, "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["label"] == "happy"
+    doc = json.loads(r.stdout)
+    assert doc["label"] == "happy"
+    # the photo's embedding in the aligned space is the expression encoder's code of its weights
+    from visemo.emotion.space import expression_to_style
+
+    weights = np.array([doc["weights"][n] for n in arkit.NAMES], np.float32)
+    assert np.allclose(doc["style"], expression_to_style(weights)[0], atol=2e-3)
     # no face: exit 2, one line, nothing written
     blank = tmp_path / "blank.png"
     Image.fromarray(np.full((256, 256, 3), 128, np.uint8)).save(blank)

@@ -131,7 +131,9 @@ def _emotion(args: argparse.Namespace) -> None:
                           "speech_gain": round(expr.speech_gain, 4), "source": expr.source,
                           "emotion_prob": round(expr.emotion_prob, 4),
                           "similarities": {k: round(v, 4) for k, v in expr.similarities},
-                          "weights": {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w)}}, indent=1))
+                          "weights": {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w)},
+                          "style": None if expr.style is None else [round(float(v), 5) for v in expr.style]},
+                         indent=1))
         return
     print(f"prompt: {expr.prompt!r}  →  {expr.label}  (intensity {args.intensity:g}, "
           f"speech gain {expr.speech_gain:.2f}, {expr.source}, emotion score {expr.emotion_prob:.2f})")

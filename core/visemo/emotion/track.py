@@ -40,15 +40,22 @@ class EmotionKey:
 def _photo(path: str, mtime: float) -> Expression:
     from .photo import expression_from_photo
 
+    from .space import expression_to_style
+
     photo = expression_from_photo(path)
     w = photo.weights.copy()
     w.setflags(write=False)
+    style = np.asarray(expression_to_style(w)[0], np.float32)  # its place in the aligned emotion space
+    style.setflags(write=False)
     return Expression(photo.label, w, _gain(photo.label, w), f"photo {os.path.basename(path)}",
-                      tuple(similarities(w)), source="photo")
+                      tuple(similarities(w)), style, source="photo")
 
 
 def photo_expression(path: str | os.PathLike) -> Expression:
     """The expression of the face in a reference photo, as a prompt :class:`Expression` (cached per file).
+
+    ``style`` is the expression's embedding in the aligned emotion space
+    (the expression autoencoder's code), as text prompts have theirs.
 
     Raises :class:`~visemo.errors.ImageError` (missing, unreadable, no face,
     several faces, a tiny face) or :class:`~visemo.errors.DependencyError`
