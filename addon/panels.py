@@ -1,8 +1,17 @@
 """The sidebar (3D Viewport > N > visemo), its lists, and the status-bar progress."""
 
+import functools
+import importlib.util
+
 import bpy
 
 from . import generate, mapping
+
+
+@functools.lru_cache(maxsize=1)
+def photo_unsupported() -> bool:
+    """Whether mediapipe (face landmarks for photo prompts) is missing; looked up once, not imported."""
+    return importlib.util.find_spec("mediapipe") is None
 
 
 class VISEMO_UL_emotion_keys(bpy.types.UIList):
@@ -93,6 +102,8 @@ class VISEMO_PT_main(bpy.types.Panel):
             col.prop(s, "emotion")
         elif s.emotion_source == "PHOTO":
             col.prop(s, "emotion_image", text="")
+            if photo_unsupported():
+                col.label(text="Photo prompts need mediapipe, not in this build", icon="ERROR")
         else:
             col.label(text="From the words and the voice", icon="INFO")
         col.prop(s, "intensity", slider=True)

@@ -753,6 +753,19 @@ def test_panels_draw_without_errors(addon, scene):
             "Shape Key Mapping"} <= set(labels)
 
 
+def test_photo_source_says_when_mediapipe_is_missing(addon, scene, monkeypatch):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_readme_images as mri
+
+    panels = sys.modules[f"{PKG}.panels"]
+    make_active(build_head_object(*grid_head()))
+    scene.visemo.emotion_source = "PHOTO"
+    hint = "Photo prompts need mediapipe, not in this build"
+    assert hint not in mri.flatten_text(mri.record_panels(bpy.context))  # installed here
+    monkeypatch.setattr(panels, "photo_unsupported", lambda: True)
+    assert hint in mri.flatten_text(mri.record_panels(bpy.context))
+
+
 def test_readme_png_writer_round_trips(tmp_path):
     sys.path.insert(0, str(ROOT / "scripts"))
     import make_readme_images as mri
