@@ -148,15 +148,12 @@ def _emotion(args: argparse.Namespace) -> None:
 
 def emotion_argument(args: argparse.Namespace):
     """``(emotion, emotion_image)`` for :func:`visemo.pipeline.perform` from the emotion options."""
-    from .emotion.keys_file import DEFAULT_TRANSITION, SUFFIXES, parse_keys, read_keys
+    from .emotion.keys_file import keys_spec
 
     if args.transition is not None and not (args.transition >= 0):
         raise VisemoError(f"--transition must be >= 0 seconds, got {args.transition}")
     if args.emotion_keys is not None:
-        spec = args.emotion_keys
-        if Path(spec).suffix.lower() in SUFFIXES:
-            return read_keys(spec, args.transition), None
-        return parse_keys(spec, DEFAULT_TRANSITION if args.transition is None else args.transition), None
+        return keys_spec(args.emotion_keys, args.transition), None
     if args.emotion_image is not None:
         return None, args.emotion_image
     return args.emotion, None
@@ -174,12 +171,12 @@ def _describe_track(track) -> list[str]:
 
 
 def _animate(args: argparse.Namespace) -> None:
-    from .emotion.keys_file import write_keys
+    from .emotion.keys_file import SUFFIXES, write_keys
     from .pipeline import perform
 
     outputs = [Path(o) for o in args.output]
     kinds = [output_kind(o) for o in outputs]  # fail on a bad suffix before any work
-    if args.save_emotion_keys is not None and Path(args.save_emotion_keys).suffix.lower() not in (".json", ".csv"):
+    if args.save_emotion_keys is not None and Path(args.save_emotion_keys).suffix.lower() not in SUFFIXES:
         raise FormatError(f"--save-emotion-keys must name a .json or .csv file, got {args.save_emotion_keys}")
     emotion, emotion_image = emotion_argument(args)
     if args.character is not None:

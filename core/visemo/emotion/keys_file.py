@@ -172,9 +172,20 @@ def emotion_spec(value: str | None, base: str | Path | None = None, transition: 
     if text.lower().startswith(IMAGE_PREFIX):
         image = Path(text[len(IMAGE_PREFIX):].strip())
         return EmotionTrack.from_image(image if image.is_absolute() else root / image)
-    if Path(text).suffix.lower() in SUFFIXES and "\n" not in text:
-        path = Path(text)
-        return read_keys(path if path.is_absolute() else root / path, transition)
-    if _INLINE.match(text):
-        return parse_keys(text, DEFAULT_TRANSITION if transition is None else transition)
+    if (Path(text).suffix.lower() in SUFFIXES and "\n" not in text) or _INLINE.match(text):
+        return keys_spec(text, transition, root)
     return text
+
+
+def keys_spec(value: str, transition: float | None = None, base: str | Path | None = None) -> EmotionTrack:
+    """A keys file (``.json``/``.csv``, relative to ``base``) or inline keys → track.
+
+    ``transition`` (s) wins over a file's; inline keys default to
+    :data:`DEFAULT_TRANSITION`.
+    """
+    path = Path(value)
+    if path.suffix.lower() in SUFFIXES:
+        if base is not None and not path.is_absolute():
+            path = Path(base) / path
+        return read_keys(path, transition)
+    return parse_keys(value, DEFAULT_TRANSITION if transition is None else transition)

@@ -303,49 +303,6 @@ class LandmarkResponse:
         return rest, deltas
 
 
-_RESPONSE_CACHE: dict[Path, LandmarkResponse | None] = {}
-
-
-def load_landmark_response(model: FaceModel | None = None) -> LandmarkResponse | None:
-    """The measured mediapipe response stored beside ``model`` (None when absent).
-
-    Raises :class:`ModelError` when the file is damaged or was measured on a
-    different mesh.
-    """
-    model = model or load_face_model()
-    if model.source is None:
-        return None
-    path = model.source.parent / RESPONSE_FILE
-    key = path.resolve()
-    if key in _RESPONSE_CACHE:
-        return _RESPONSE_CACHE[key]
-    if not path.is_file():
-        _RESPONSE_CACHE[key] = None
-        return None
-    rebuild = "rebuild it with `python models/arkit_head/build_landmarks.py`"
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            names = [str(n) for n in z["names"]]
-            pose, rest = z["pose_deg"].astype(np.float64), z["rest_mm"].astype(np.float64) / 1000.0
-            raw = z["deltas_mm"].astype(np.float64) / 1000.0
-            sha = str(np.asarray(z["model_sha256"]).reshape(-1)[0])
-    except Exception as e:  # zip/npy/key errors come in many types
-        raise ModelError(f"cannot read {path} ({e}); {rebuild}") from None
-    if sha != sha256_file(model.source):
-        raise ModelError(f"{path} was measured on a different {model.source.name}; {rebuild}")
-    if rest.ndim != 3 or rest.shape[1:] != (LANDMARK_COUNT, 3) or raw.shape[:2] != (len(rest), len(names)):
-        raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
-    from .. import arkit
-
-    deltas = np.zeros((len(rest), arkit.COUNT, LANDMARK_COUNT, 3))
-    for c, name in enumerate(names):  # by name, never by position
-        if name in arkit.NAMES:
-            deltas[:, arkit.index(name)] = raw[:, c]
-    resp = LandmarkResponse(pose, rest, deltas)
-    _RESPONSE_CACHE[key] = resp
-    return resp
-
-
 _NPZ_CACHE: dict[Path, object] = {}
 
 
@@ -365,7 +322,7 @@ def _measured_file(model: FaceModel | None, name: str, flag: str, parse):
         return _NPZ_CACHE[key]
     out = None
     if path.is_file():
-        rebuild = f"rebuild it with `python models/arkit_head/build_landmarks.py {flag}`"
+        rebuild = f"rebuild it with `python models/arkit_head/build_landmarks.py{flag and ' ' + flag}`"
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
@@ -380,6 +337,29 @@ def _measured_file(model: FaceModel | None, name: str, flag: str, parse):
             raise ModelError(f"{path} lacks the array {e}; {rebuild}") from None
     _NPZ_CACHE[key] = out
     return out
+
+
+def load_landmark_response(model: FaceModel | None = None) -> LandmarkResponse | None:
+    """The measured mediapipe response stored beside ``model`` (None when absent).
+
+    Raises :class:`ModelError` when the file is damaged or was measured on a
+    different mesh.
+    """
+    from .. import arkit
+
+    def parse(z, path, rebuild):
+        names = [str(n) for n in z["names"]]
+        pose, rest = z["pose_deg"].astype(np.float64), z["rest_mm"].astype(np.float64) / 1000.0
+        raw = z["deltas_mm"].astype(np.float64) / 1000.0
+        if rest.ndim != 3 or rest.shape[1:] != (LANDMARK_COUNT, 3) or raw.shape[:2] != (len(rest), len(names)):
+            raise ModelError(f"{path} has inconsistent array shapes; {rebuild}")
+        deltas = np.zeros((len(rest), arkit.COUNT, LANDMARK_COUNT, 3))
+        for c, name in enumerate(names):  # by name, never by position
+            if name in arkit.NAMES:
+                deltas[:, arkit.index(name)] = raw[:, c]
+        return LandmarkResponse(pose, rest, deltas)
+
+    return _measured_file(model, RESPONSE_FILE, "", parse)
 
 
 def load_landmark_identity(model: FaceModel | None = None) -> tuple[tuple[str, ...], np.ndarray] | None:

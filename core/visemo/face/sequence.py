@@ -79,16 +79,10 @@ def _write_pc2_stream(path, chunks: Iterable[np.ndarray], frames: int, points: i
     _check_fps(fps)
     rate = 1.0 if scene_fps is None else _check_fps(scene_fps) / fps
     path = Path(path)
-    written = 0
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(_PC2_HEADER.pack(PC2_MAGIC, 1, points, float(start_frame), rate, frames))
-            for chunk in chunks:
-                chunk = _check_vertices(chunk, points)
-                f.write(_raw_bytes(chunk))
-                written += len(chunk)
-        if written != frames:
-            raise FormatError(f"internal error: wrote {written} of {frames} frames to {path}")
+            _write_frames(f, chunks, frames, points, path)
     return path
 
 
@@ -131,18 +125,12 @@ def _write_npz_stream(path, chunks: Iterable[np.ndarray], frames: int, points: i
         "face_indices": corners,
     }
     path = Path(path)
-    written = 0
     with atomic_path(path) as tmp:
         with zipfile.ZipFile(tmp, "w") as zf:
             with zf.open(zip_entry("vertices.npy", compress=False), "w", force_zip64=True) as f:
                 header = {"descr": "<f4", "fortran_order": False, "shape": (frames, points, 3)}
                 np.lib.format.write_array_header_1_0(f, header)
-                for chunk in chunks:
-                    chunk = _check_vertices(chunk, points)
-                    f.write(_raw_bytes(chunk))
-                    written += len(chunk)
-            if written != frames:
-                raise FormatError(f"internal error: wrote {written} of {frames} frames to {path}")
+                _write_frames(f, chunks, frames, points, path)
             for key, arr in small.items():
                 with zf.open(zip_entry(f"{key}.npy", compress=True), "w") as f:
                     np.lib.format.write_array(f, arr, allow_pickle=False)
@@ -184,6 +172,17 @@ def _check_vertices(vertices: np.ndarray, points: int | None = None) -> np.ndarr
     if not np.all(np.isfinite(v)):
         raise FormatError("mesh sequence vertices contain NaN or infinite values")
     return v
+
+
+def _write_frames(f, chunks: Iterable[np.ndarray], frames: int, points: int, path) -> None:
+    """Write vertex chunks [n, points, 3] as raw float32; FormatError unless exactly ``frames`` came."""
+    written = 0
+    for chunk in chunks:
+        chunk = _check_vertices(chunk, points)
+        f.write(_raw_bytes(chunk))
+        written += len(chunk)
+    if written != frames:
+        raise FormatError(f"internal error: wrote {written} of {frames} frames to {path}")
 
 
 def _raw_bytes(chunk: np.ndarray) -> memoryview:
