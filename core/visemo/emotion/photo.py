@@ -49,25 +49,26 @@ probabilities when ``fer`` and ``h5py`` are installed; the result says whether
 its top class agrees with the fitted expression's nearest basic emotion.
 
 Problems with the photo raise :class:`ImageError` (a
-:class:`~visemo.errors.PromptError`): unreadable file, no face, several
-faces, a face under ``MIN_FACE_PX`` pixels across.
+:class:`~visemo.errors.PromptError`): unreadable file (read by
+:func:`visemo.image.load_rgb`, re-exported here), no face, several faces, a
+face under ``MIN_FACE_PX`` pixels across.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import lsq_linear
 
 from .. import arkit
-from ..errors import DependencyError, ImageError
+from ..errors import ImageError
 from ..face.landmarks import (MESH_POINTS, FaceLandmarks, LandmarkMap, detect_faces,
                               load_landmark_error, load_landmark_identity, load_landmark_map,
                               load_landmark_response, steady_landmarks)
 from ..face.model import FaceModel, load_face_model
+from ..image import load_rgb  # re-exported: the one photo loader lives in visemo.image
 from .facs import BASIC_EMOTIONS, emotion_vector
 
 
@@ -167,38 +168,6 @@ class PhotoExpression:
 
 
 # ---------------------------------------------------------------------- image input
-def load_rgb(image: str | os.PathLike | np.ndarray) -> np.ndarray:
-    """RGB uint8 [H, W, 3] from a path (any format Pillow reads; EXIF rotation
-    applied) or an array ([H,W], [H,W,3|4], uint8 or float in 0..1)."""
-    if isinstance(image, np.ndarray):
-        a = image
-        if a.ndim == 2:
-            a = np.repeat(a[..., None], 3, axis=2)
-        if a.ndim != 3 or a.shape[2] not in (3, 4) or min(a.shape[:2]) < 1:
-            raise ImageError(f"an image array must be [H, W], [H, W, 3] or [H, W, 4], got {a.shape}")
-        a = a[..., :3]
-        if a.dtype != np.uint8:
-            a = np.asarray(a, np.float64)
-            if not np.all(np.isfinite(a)):
-                raise ImageError("the image array holds NaN or infinite values")
-            a = np.clip(a * (255.0 if a.max() <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
-        return np.ascontiguousarray(a)
-    path = Path(image)
-    if not path.is_file():
-        raise ImageError(f"reference photo not found: {path}")
-    try:
-        from PIL import Image, ImageOps
-    except ImportError:
-        raise DependencyError("reading photos needs Pillow; run `pip install pillow`") from None
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            return np.asarray(im.convert("RGB"), np.uint8).copy()
-    except Exception as e:  # Pillow raises many types for bad files
-        raise ImageError(f"cannot read {path.name} as an image ({type(e).__name__}); "
-                         "use a JPEG or PNG photo of one face") from None
-
-
 def find_face(rgb: np.ndarray, min_face_px: int = MIN_FACE_PX) -> FaceLandmarks:
     """The one face in ``rgb``; :class:`ImageError` for none, several, or a tiny one."""
     faces = detect_faces(rgb)
@@ -317,7 +286,9 @@ def fit_expression(face: FaceLandmarks, model: FaceModel | None = None,
     """ARKit weights float32 [52] whose landmarks on ``model`` match ``face``.
 
     Returns (weights, info) with info ``pose_deg`` (yaw, pitch, roll),
-    ``scale_px_per_m``, ``residual_mm`` (RMS image-plane misfit of the mesh
+    ``scale_px_per_m``, ``rotation`` [3, 3] and ``translation`` [3] (photo ≈
+    scale · rotation · head + translation, in :meth:`FaceLandmarks.model_axes`
+    coordinates), ``residual_mm`` (RMS image-plane misfit of the mesh
     points, head millimetres), ``basis`` ("response" or "geometry") and
     ``identity`` (the fitted face-shape coefficients by name).
 
@@ -412,7 +383,7 @@ def fit_expression(face: FaceLandmarks, model: FaceModel | None = None,
         s, rot, t = s * (1 + grow), turn @ rot, (1 + grow) * turn @ (t - centre) + centre + shift
     posed = rest + np.einsum("c,clx->lx", w, deltas) + np.einsum("k,klx->lx", b, nuisance)
     res = (obs - (s * posed @ rot.T + t))[:MESH_POINTS][:, [0, 2]] / s * 1000.0
-    info = {"pose_deg": rotation_angles(rot), "scale_px_per_m": s,
+    info = {"pose_deg": rotation_angles(rot), "scale_px_per_m": s, "rotation": rot, "translation": t,
             "residual_mm": float(np.sqrt((res ** 2).sum(axis=1).mean())),
             "basis": "response" if resp is not None else "geometry",
             "identity": dict(zip(ident[0], np.round(b[:n_id], 3).tolist())) if ident is not None else {}}
