@@ -638,7 +638,7 @@ def test_photo_source_needs_a_photo_and_keys_its_expression(addon, scene, tmp_pa
     with pytest.raises(RuntimeError, match="choose a reference photo"):
         bpy.ops.visemo.generate(speech_path=str(wav))
     s.emotion_image = str(tmp_path / "missing.jpg")
-    with pytest.raises(RuntimeError, match="reference photo not found"):
+    with pytest.raises(RuntimeError, match="photo not found"):
         bpy.ops.visemo.generate(speech_path=str(wav))
     assert calls == []  # nothing started
     import visemo.emotion.track as track_module

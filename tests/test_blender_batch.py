@@ -231,3 +231,29 @@ def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path):
     bpy.ops.wm.open_mainfile(filepath=str(out / "keys_file.blend"), load_ui=False)
     smile = _values(bpy.data.objects["face"].data.shape_keys, "mouthSmileLeft", frames)
     assert smile[12:60].mean() < 0.1 < smile[100:160].mean()  # sad first, happy from 3 s (frame 73)
+
+
+def test_batch_portrait_column_writes_the_talking_portrait_beside_the_rig(scene_blend, tmp_path):
+    pytest.importorskip("mediapipe")
+    import matplotlib.cbook
+    from PIL import Image
+
+    from visemo.render2d.metrics import video_frames
+
+    lines = tmp_path / "lines"
+    lines.mkdir()
+    shutil.copy(SPEECH, lines / "a.wav")
+    Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).save(lines / "face.png")
+    Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(lines / "wall.png")
+    rows = write_csv(lines / "rows.csv", [
+        ["file", "emotion", "transcript", "output", "portrait"],
+        ["a.wav", "happy", TRANSCRIPT, "talk", "face.png"],
+        ["a.wav", "sad", TRANSCRIPT, "nobody", "wall.png"],
+        ["a.wav", "sad", TRANSCRIPT, "plain", ""],
+    ])
+    out = tmp_path / "out"
+    code = run_in_process(scene_blend, "--batch", rows, "--out-dir", out, "--format", "glb")
+    assert code == 2  # row 2's photo has no face
+    assert sorted(p.name for p in out.iterdir()) == ["plain.glb", "talk.glb", "talk.mp4"]
+    frames = sum(1 for _ in video_frames(out / "talk.mp4"))
+    assert frames == visemo.animate(str(SPEECH), "happy", transcript=TRANSCRIPT, fps=24).frames

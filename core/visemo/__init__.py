@@ -10,7 +10,7 @@ from .errors import (AudioError, DependencyError, FormatError, ModelError,
 __version__ = "0.1.0"
 
 __all__ = [
-    "Animation", "animate", "VisemoError", "AudioError", "PromptError", "RigError",
+    "Animation", "animate", "render_portrait", "VisemoError", "AudioError", "PromptError", "RigError",
     "FormatError", "ModelError", "DependencyError", "__version__",
 ]
 
@@ -20,3 +20,10 @@ def animate(*args, **kwargs):
     from .pipeline import animate as _animate
 
     return _animate(*args, **kwargs)
+
+
+def render_portrait(*args, **kwargs):
+    """A talking-portrait mp4 of an animation on a photo; see :func:`visemo.render2d.render_portrait`."""
+    from .render2d import render_portrait as _render
+
+    return _render(*args, **kwargs)

@@ -6,11 +6,13 @@ expression a prompt or a reference photo maps to.
 ``visemo animate SPEECH [--emotion TEXT|auto | --emotion-image PHOTO |
 --emotion-keys FILE|"0=happy; 2.5=angry@0.8"] [--intensity X] [--transition S]
 [--save-emotion-keys FILE] [--transcript TEXT|FILE] [--fps N] [--seed N]
-[--character FILE.blend [--object NAME]] -o OUT [-o OUT2 ...]``
+[--character FILE.blend [--object NAME]] [--portrait PHOTO [--size N|full]] -o OUT [-o OUT2 ...]``
 
 The writer follows each OUT's suffix: .json .csv (Live Link Face) .npz
 (weights) .pc2 / .mesh.npz (vertices of the bundled head per frame) .blend
-.fbx .glb (Blender scene with the keyed head or character and the sound).
+.fbx .glb (Blender scene with the keyed head or character and the sound)
+.mp4 (H.264 + AAC video: the talking ``--portrait``, or without one a
+playblast of the keyed head or ``--character``).
 Exit status: 0 success, 2 bad input (one line on stderr), 1 internal failure.
 """
 
@@ -26,10 +28,11 @@ from .errors import FormatError, VisemoError
 ANIMATION_SUFFIXES = (".json", ".csv", ".npz")
 MESH_SUFFIXES = (".pc2", ".mesh.npz")
 BLENDER_SUFFIXES = (".blend", ".fbx", ".glb")
+VIDEO_SUFFIXES = (".mp4",)
 
 
 def output_kind(path: Path) -> str:
-    """'mesh', 'blender' or 'animation' for an output path (FormatError if unknown)."""
+    """'mesh', 'blender', 'video' or 'animation' for an output path (FormatError if unknown)."""
     name = path.name.lower()
     if any(name.endswith(s) for s in MESH_SUFFIXES):
         return "mesh"
@@ -37,7 +40,9 @@ def output_kind(path: Path) -> str:
         return "blender"
     if path.suffix.lower() in ANIMATION_SUFFIXES:
         return "animation"
-    known = ", ".join(ANIMATION_SUFFIXES + MESH_SUFFIXES + BLENDER_SUFFIXES)
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return "video"
+    known = ", ".join(ANIMATION_SUFFIXES + MESH_SUFFIXES + BLENDER_SUFFIXES + VIDEO_SUFFIXES)
     raise FormatError(f"cannot write {path.name!r}: the output suffix must be one of {known}")
 
 
@@ -58,6 +63,66 @@ def read_transcript(value: str | None) -> str | None:
     if not text:
         raise VisemoError("the transcript is empty; pass the spoken words or leave --transcript out")
     return text
+
+
+def video_size(value: str | None, portrait: bool) -> int | None:
+    """``--size`` as pixels (even, >= 64), or None for the whole photo ('full', portraits only)."""
+    from .render2d import DEFAULT_SIZE
+
+    if value is None:
+        return DEFAULT_SIZE
+    if value.strip().lower() == "full":
+        if not portrait:
+            raise VisemoError("--size full keeps a portrait photo's own size; a playblast needs a number "
+                              "of pixels, e.g. --size 512")
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise VisemoError(f"--size must be a number of pixels (e.g. 512) or 'full', got {value!r}") from None
+    if size < 64 or size % 2 or size > 4096:
+        raise VisemoError(f"--size must be an even number of pixels from 64 to 4096, got {size}")
+    return size
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr: ``label [#####.....] done/total  fps  ETA``.
+
+    Redrawn in place on a terminal; elsewhere one line per 10 %.  Call it
+    with (done, total) as work goes; :meth:`close` ends the line.
+    """
+
+    def __init__(self, label: str, enabled: bool = True, stream=None) -> None:
+        self.label, self.enabled = label, enabled
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        took = time.perf_counter() - self.started
+        rate = done / took if took > 0 else 0.0
+        if total:
+            frac = min(done / total, 1.0)
+            step = int(frac * 10)
+            if not self.tty and step == self.shown and done != total:
+                return
+            self.shown = step
+            eta = (total - done) / rate if rate > 0 else 0.0
+            bar = "#" * int(frac * 24) + "." * (24 - int(frac * 24))
+            line = f"visemo: {self.label} [{bar}] {done}/{total} {rate:5.1f}/s ETA {eta:4.0f} s"
+        else:
+            line = f"visemo: {self.label} {done} {rate:5.1f}/s"
+        if self.tty:
+            print("\r" + line, end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self.shown >= 0:
+            print(file=self.stream, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +158,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="refuse speech longer than this (default 1800 s)")
     a.add_argument("--character", default=None, help="a .blend holding the character to key")
     a.add_argument("--object", default=None, help="mesh object in --character (default: active or first with shape keys)")
+    a.add_argument("--portrait", default=None, metavar="PHOTO",
+                   help="a photo of one face: .mp4 outputs show that person speaking (without it, .mp4 is a "
+                        "playblast of the 3-D head or --character)")
+    a.add_argument("--size", default=None, metavar="N|full",
+                   help="video frame size: the square face crop's side in pixels (even, default 512), or 'full' "
+                        "for the whole photo (--portrait only)")
+    a.add_argument("--keep-expression", action="store_true",
+                   help="keep the portrait's own expression under every emotion (default: an emotion you ask "
+                        "for replaces a smile or frown the photo clearly shows; neutral keeps it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     e = sub.add_parser("emotion", help="show the expression an emotion prompt maps to")
     e.add_argument("prompt", nargs="?", default=None,
@@ -179,16 +253,37 @@ def _animate(args: argparse.Namespace) -> None:
     if args.save_emotion_keys is not None and Path(args.save_emotion_keys).suffix.lower() not in SUFFIXES:
         raise FormatError(f"--save-emotion-keys must name a .json or .csv file, got {args.save_emotion_keys}")
     emotion, emotion_image = emotion_argument(args)
+    videos = "video" in kinds
+    if args.portrait is not None and not videos:
+        raise VisemoError("--portrait makes a video: add an .mp4 output, e.g. -o talk.mp4")
+    if (args.size is not None or args.keep_expression) and not videos:
+        raise VisemoError("--size and --keep-expression apply to .mp4 outputs only")
+    size = video_size(args.size, args.portrait is not None) if videos else None
     if args.character is not None:
         if not Path(args.character).is_file():
             raise VisemoError(f"character file not found: {args.character}")
         if Path(args.character).suffix.lower() != ".blend":
             raise FormatError(f"--character must be a .blend file, got {args.character}")
-        if any(k != "blender" for k in kinds):
-            raise VisemoError("--character only applies to .blend/.fbx/.glb outputs")
+        if any(k not in ("blender", "video") for k in kinds) or (args.portrait and kinds.count("video") == len(kinds)):
+            raise VisemoError("--character only applies to .blend/.fbx/.glb outputs and playblast .mp4 "
+                              "(without --portrait)")
         from .blender.writer import open_character
 
         open_character(args.character, args.object)  # a bad rig fails before the slow work
+    rig = None
+    if args.portrait is not None:  # a bad photo fails before the slow work
+        from .render2d import fit_portrait
+
+        rig = fit_portrait(args.portrait, size)
+        if not args.quiet:
+            w, h = rig.size
+            own = ""
+            if rig.photo_label != "neutral":
+                own = (f", it looks {rig.photo_label}" + ("" if args.keep_expression else
+                       " (an emotion you ask for replaces that; --keep-expression keeps it)"))
+            print(f"visemo: portrait {Path(args.portrait).name}: face found, {w}x{h} px frames, "
+                  f"pose {rig.pose_deg[0]:+.0f}/{rig.pose_deg[1]:+.0f}/{rig.pose_deg[2]:+.0f} deg{own}",
+                  file=sys.stderr, flush=True)
     transcript = read_transcript(args.transcript)
     started = time.perf_counter()
 
@@ -214,6 +309,21 @@ def _animate(args: argparse.Namespace) -> None:
             from .face.sequence import write_animation_mesh
 
             write_animation_mesh(anim, out)
+        elif kind == "video":
+            bar = ProgressBar("portrait video" if rig is not None else "playblast", not args.quiet)
+            try:
+                if rig is not None:
+                    from .render2d import render_portrait
+
+                    render_portrait(perf, None, out, speech=args.speech, rig=rig,
+                                    keep_expression=args.keep_expression, progress=bar)
+                else:
+                    from .blender.playblast import write_playblast
+
+                    write_playblast(anim, out, speech_path=args.speech, character=args.character,
+                                    object_name=args.object, size=size, progress=bar)
+            finally:
+                bar.close()
         else:
             from .blender.writer import write_animation_file
 

@@ -10,7 +10,7 @@ One line::
     ARGS = [SPEECH | --speech SPEECH] [--transcript TEXT] \\
         [--emotion TEXT|auto | --emotion-image PHOTO | --emotion-keys FILE|KEYS] [--intensity X] \\
         [--transition S] [--fps N] [--seed N] [--start-frame F] [--object NAME] \\
-        [--mapping PRESET|MAP.json] -o OUT.{fbx,glb,blend}
+        [--mapping PRESET|MAP.json] [--portrait PHOTO] -o OUT.{fbx,glb,blend}
 
 A batch (one output per CSV row)::
 
@@ -32,7 +32,9 @@ neutral; a prompt, ``auto``, ``image:PHOTO``, a keys file or inline keys
 ``0=happy; 2=sad``, see :func:`visemo.emotion.keys_file.emotion_spec`), ``intensity`` (0..1, default 1), ``object`` (default as above),
 optional ``transcript`` (text, or a .txt file), ``output`` (file name in
 ``--out-dir``; default: the speech file's stem, ``_row<N>`` added when two
-rows would collide; the suffix defaults to ``--format``), ``start_frame``.
+rows would collide; the suffix defaults to ``--format``), ``start_frame``,
+``portrait`` (a photo of one face: the row also writes ``<output>.mp4``,
+that person speaking the line; ``--portrait`` does the same for one line).
 Paths are relative to the CSV's folder.  Every row starts from the .blend as
 it was opened (rows do not see each other's keys); models load once for the
 whole batch.  A row that fails writes nothing; the others are still written.
@@ -58,9 +60,9 @@ from pathlib import Path
 from ..errors import VisemoError
 
 SUFFIXES = (".fbx", ".glb", ".blend")
-COLUMNS = ("file", "emotion", "intensity", "object", "transcript", "output", "start_frame")
+COLUMNS = ("file", "emotion", "intensity", "object", "transcript", "output", "start_frame", "portrait")
 _ALIASES = {"speech": "file", "audio": "file", "output_name": "output", "out": "output",
-            "start": "start_frame", "startframe": "start_frame", "prompt": "emotion"}
+            "start": "start_frame", "startframe": "start_frame", "prompt": "emotion", "photo": "portrait"}
 
 
 class _BadInput(Exception):
@@ -97,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--object", default=None, help="object to key (default: active mesh)")
     p.add_argument("--mapping", default=None, metavar="PRESET|JSON",
                    help="rig mapping: auto, arkit, livelink, cc4, rpm, vroid, or a mapping .json file")
+    p.add_argument("--portrait", default=None, metavar="PHOTO",
+                   help="also write OUT's name with .mp4: the person in PHOTO speaking the line")
     return p
 
 
@@ -123,18 +127,23 @@ def _mapping_spec(value: str | None):
 
 # ---------------------------------------------------------------------------------- one line
 def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, transcript, seed,
-                   start_frame, mapping, emotion_image=None):
-    """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim."""
-    import visemo
+                   start_frame, mapping, emotion_image=None, portrait=None):
+    """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim.
+
+    ``portrait``: a fitted :class:`~visemo.render2d.rig.PortraitRig`; then
+    ``out`` with the suffix .mp4 is written too (:func:`portrait_video`).
+    """
     from visemo.blender import files
     from visemo.blender.keyframes import key_animation, scene_fps
     from visemo.blender.rig import export_objects
     from visemo.blender.scene import add_sound_strip
+    from visemo.pipeline import perform
 
     fps = scene_fps(scene)
     start = scene.frame_start if start_frame is None else int(start_frame)
-    anim = visemo.animate(str(speech), emotion, emotion_image=emotion_image, transcript=transcript,
-                          intensity=intensity, fps=fps, seed=seed)
+    perf = perform(str(speech), emotion, emotion_image=emotion_image, transcript=transcript,
+                   intensity=intensity, fps=fps, seed=seed)
+    anim = perf.animation
     key_animation(obj, anim, start_frame=start, scene=scene, mapping=mapping)
     add_sound_strip(scene, speech, start)
     last = start + anim.frames - 1
@@ -149,7 +158,26 @@ def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, t
         files.write_fbx(out, export_objects(obj))
     else:
         files.write_glb(out, export_objects(obj))
+    if portrait is not None:
+        from visemo.render2d import render_portrait
+
+        render_portrait(perf, None, portrait_video(out), speech=speech, rig=portrait)
     return anim
+
+
+def portrait_video(out: Path) -> Path:
+    """Where a row's talking-portrait video goes: beside ``out``, suffix .mp4."""
+    return out.with_suffix(".mp4")
+
+
+def _fit_portrait(photo: Path):
+    """The portrait rig of ``photo`` (ImageError for a missing or unusable photo)."""
+    from visemo.errors import ImageError
+    from visemo.render2d import fit_portrait
+
+    if not photo.is_file():
+        raise ImageError(f"portrait photo not found: {photo}")
+    return fit_portrait(photo)
 
 
 def _check_fps(fps):
@@ -190,13 +218,14 @@ def run_single(args) -> int:
     scene = bpy.context.scene
     obj = find_target_object(args.object)
     rig = shape_key_map(obj, mapping)  # RigError before the generation and before any write
+    portrait = None if args.portrait is None else _fit_portrait(Path(args.portrait))
     if args.fps is not None:
         scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
     anim = _key_and_write(obj, scene, speech, out, emotion=emotion, emotion_image=emotion_image,
                           intensity=args.intensity, transcript=args.transcript, seed=args.seed,
-                          start_frame=args.start_frame, mapping=mapping)
+                          start_frame=args.start_frame, mapping=mapping, portrait=portrait)
     print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {anim.frames} frames at "
-          f"{scene_fps(scene):g} fps) -> {out}")
+          f"{scene_fps(scene):g} fps) -> {out}" + (f" and {portrait_video(out)}" if portrait else ""))
     return 0
 
 
@@ -213,6 +242,7 @@ class Row:
     transcript: str | None = None
     output: str | None = None
     start_frame: str | None = None
+    portrait: str | None = None
 
 
 @dataclass
@@ -319,7 +349,8 @@ class _Session:
 
 
 def _row_job(row: Row, base: Path):
-    """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start)."""
+    """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start,
+    portrait rig or None)."""
     from visemo.errors import AudioError, PromptError
     from visemo.cli import read_transcript
     from visemo.emotion.keys_file import emotion_spec
@@ -343,7 +374,8 @@ def _row_job(row: Row, base: Path):
     transcript = row.transcript or None
     if transcript and transcript.lower().endswith(".txt"):
         transcript = str(base / transcript)  # a file named in the CSV: relative to the CSV
-    return speech, emotion, intensity, read_transcript(transcript), start
+    portrait = None if not row.portrait else _fit_portrait(base / row.portrait)
+    return speech, emotion, intensity, read_transcript(transcript), start, portrait
 
 
 def run_batch(args) -> int:
@@ -380,15 +412,17 @@ def run_batch(args) -> int:
                 out = outputs[row.number]
                 if isinstance(out, str):
                     raise VisemoError(out)
-                speech, emotion, intensity, transcript, start = _row_job(row, base)
+                speech, emotion, intensity, transcript, start, portrait = _row_job(row, base)
                 scene = session.fresh()
                 obj = find_target_object(row.object)
                 shape_key_map(obj, mapping)  # RigError before the generation
                 if args.fps is not None:
                     scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
                 _key_and_write(obj, scene, speech, out, emotion=emotion, intensity=intensity,
-                               transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping)
-                result = Result(row.number, row.file, "ok", time.perf_counter() - t0, output=str(out))
+                               transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping,
+                               portrait=portrait)
+                written = str(out) + (f" + {portrait_video(out).name}" if portrait is not None else "")
+                result = Result(row.number, row.file, "ok", time.perf_counter() - t0, output=written)
             except VisemoError as e:
                 result = Result(row.number, row.file, "bad input", time.perf_counter() - t0, error=str(e))
                 print(f"visemo: error: row {row.number} ({row.file}): {e}", file=sys.stderr, flush=True)

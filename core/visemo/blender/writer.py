@@ -19,7 +19,7 @@ from .keyframes import key_animation
 from .rig import export_objects, find_target_object, shape_key_map
 from .scene import add_sound_strip, new_empty_scene, prepare_scene
 
-__all__ = ["write_animation_file", "open_character", "BLENDER_SUFFIXES"]
+__all__ = ["write_animation_file", "build_keyed_scene", "open_character", "BLENDER_SUFFIXES"]
 
 BLENDER_SUFFIXES = (".blend", ".fbx", ".glb")
 
@@ -67,6 +67,38 @@ def open_character(character, object_name=None, mapping=None):
     return obj
 
 
+def build_keyed_scene(anim, *, character=None, object_name=None, start_frame: int = 1,
+                      head=None, mapping=None):
+    """Set up the session with ``anim`` keyed on a head or character; return ``(scene, obj)``.
+
+    Without ``character``: a fresh empty scene with the visemo head (``head``,
+    see :func:`_head_arrays`), named ``visemo_head``, active and selected.
+    With ``character`` (a .blend): that file is opened and ``object_name`` — or
+    the active mesh, or the first mesh with shape keys — is the target (see
+    :func:`open_character`).  The scene gets the animation's fps and the range
+    ``start_frame .. start_frame + frames - 1``, and ``obj``'s shape keys are
+    keyed (:func:`~visemo.blender.keyframes.key_animation`, ``mapping`` as there).
+    No sound strip, nothing written.  Raises RigError before changing the
+    session when ``object_name`` is given without a character.
+    """
+    start_frame = int(start_frame)
+    if character is not None:
+        obj = open_character(character, object_name, mapping)
+        scene = bpy.context.scene
+    else:
+        if object_name is not None:
+            raise RigError("object_name needs a character .blend to pick the object from")
+        arrays = _head_arrays(head)
+        scene = new_empty_scene()
+        obj = build_head_object(*arrays, name="visemo_head")
+        bpy.context.view_layer.objects.active = obj
+        obj.select_set(True)
+
+    prepare_scene(scene, anim.fps, start_frame, anim.frames)
+    key_animation(obj, anim, start_frame=start_frame, scene=scene, mapping=mapping)
+    return scene, obj
+
+
 def write_animation_file(anim, path, *, speech_path=None, character=None, object_name=None,
                          start_frame: int = 1, head=None, mapping=None) -> Path:
     """Write ``anim`` to ``path`` (.blend, .fbx or .glb), atomically.
@@ -94,20 +126,8 @@ def write_animation_file(anim, path, *, speech_path=None, character=None, object
         raise AudioError(f"speech file not found: {speech_path}")
     start_frame = int(start_frame)
 
-    if character is not None:
-        obj = open_character(character, object_name, mapping)
-        scene = bpy.context.scene
-    else:
-        if object_name is not None:
-            raise RigError("object_name needs a character .blend to pick the object from")
-        arrays = _head_arrays(head)
-        scene = new_empty_scene()
-        obj = build_head_object(*arrays, name="visemo_head")
-        bpy.context.view_layer.objects.active = obj
-        obj.select_set(True)
-
-    prepare_scene(scene, anim.fps, start_frame, anim.frames)
-    key_animation(obj, anim, start_frame=start_frame, scene=scene, mapping=mapping)
+    scene, obj = build_keyed_scene(anim, character=character, object_name=object_name,
+                                   start_frame=start_frame, head=head, mapping=mapping)
     if speech_path is not None:
         add_sound_strip(scene, speech_path, start_frame)
 

@@ -169,9 +169,16 @@ class PhotoExpression:
 
 # ---------------------------------------------------------------------- image input
 def find_face(rgb: np.ndarray, min_face_px: int = MIN_FACE_PX) -> FaceLandmarks:
-    """The one face in ``rgb``; :class:`ImageError` for none, several, or a tiny one."""
+    """The one face in ``rgb``; :class:`ImageError` for none, several, or a tiny one.
+
+    When no face is found, the photo turned a quarter or half way is tried
+    too, so that a sideways photo gets a message that says to rotate it.
+    """
     faces = detect_faces(rgb)
     if not faces:
+        for turns, how in ((1, "on its side"), (3, "on its side"), (2, "upside down")):
+            if detect_faces(np.ascontiguousarray(np.rot90(rgb, turns))):
+                raise ImageError(f"the face in the photo is {how}; rotate the photo upright and try again")
         raise ImageError("no face found in the photo; use a well-lit photo of one face, "
                          "looking roughly at the camera, at least "
                          f"{min_face_px} pixels across (crop around the face if it is small)")

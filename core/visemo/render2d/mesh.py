@@ -63,7 +63,7 @@ LASH_SHARE = 0.18
 LASH_ROOM = 0.45
 """... and at most this share of the lid between the lash line and the crease."""
 
-LID_SKIN_FOLLOWS = 0.2
+LID_SKIN_FOLLOWS = 0.5
 """Share of a lid's closing that the photo's own lid (above the sheet) follows."""
 
 

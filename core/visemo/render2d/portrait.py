@@ -6,7 +6,7 @@
 lid skin, eyeball) and the :class:`~visemo.render2d.mouth.MouthPainter` —
 and makes a frame in four steps:
 
-1. landmark motion = the rig's basis · (weights − baseline) + rest offset;
+1. landmark motion = the rig's basis · (weights − replace · baseline) + rest offset;
 2. the mesh's vertices and sources for that motion (lids closing as sheets);
 3. backward warp (:class:`~visemo.render2d.warp.BackwardWarp`);
 4. the mouth's inside painted where the lips part, and the seams where
@@ -49,17 +49,21 @@ class PortraitRenderer:
         """(width, height) of a frame in pixels."""
         return self.rig.size
 
-    def frame(self, weights: np.ndarray) -> np.ndarray:
-        """One frame, RGB uint8 [H, W, 3], for ARKit ``weights`` [52] (0..1, ARKit order)."""
+    def frame(self, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:
+        """One frame, RGB uint8 [H, W, 3], for ARKit ``weights`` [52] (0..1, ARKit order).
+
+        ``replace`` (0..1): how much the frame's emotion replaces the
+        photo's own (:func:`~visemo.render2d.rig.emotion_strength`).
+        """
         out = self.rig.image.copy()
         x0, y0, x1, y1 = self.mesh.roi
-        out[y0:y1, x0:x1] = self.frame_roi(weights)
+        out[y0:y1, x0:x1] = self.frame_roi(weights, replace)
         return out
 
-    def frame_roi(self, weights: np.ndarray) -> np.ndarray:
+    def frame_roi(self, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:
         """The frame's region of interest only (uint8 [h, w, 3]; the rest is the photo)."""
         mesh = self.mesh
-        pos, src = mesh.frame(self.rig.displacement(weights))
+        pos, src = mesh.frame(self.rig.displacement(weights, replace))
         res = self.warp.warp(pos, src, mesh.layer, mesh.triangles)
         kind = self._kind[res.triangle]
         x0, y0 = mesh.roi[:2]

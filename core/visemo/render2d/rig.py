@@ -27,11 +27,13 @@
    of the gap by the lower lip) and the rest of the face follows smoothly
    (harmonic interpolation over the mesh, the face outline, eyes and brows
    held): speech then opens the mouth from closed, and P/B/M can seal it.
-5. **The photo's own emotion.**  The photo is the neutral face, except
-   when the landmark fit and fer's classifier agree that it shows a basic
-   emotion: then that emotion's prototype, at the strength the fit reads,
-   is the ``baseline`` taken off every frame, so "sad" on a smiling photo
-   looks sad rather than smiling-sad.
+5. **The photo's own emotion.**  The photo is how this person looks when
+   nothing is asked: neutral speech keeps its expression (a smile stays).
+   When the landmark fit and fer's classifier agree that it shows a basic
+   emotion, the fitted weights of that emotion's channels are the
+   ``baseline``, and a frame that asks for an emotion takes the baseline
+   off in proportion to how strongly it asks (:func:`emotion_strength`), so
+   "sad" on a smiling photo replaces the smile instead of adding to it.
 """
 
 from __future__ import annotations
@@ -63,9 +65,6 @@ REST_CLOSE_THRESHOLD = 0.02
 REST_CLOSE_LOWER = 0.65
 """Share of the photo's lip gap the lower lip closes (the jaw does most of it)."""
 
-BASELINE_MIN = 0.25
-"""The photo's own emotion is taken out only when the fit reads it at least this strongly."""
-
 STEADY_SAMPLES = 8
 
 
@@ -85,6 +84,8 @@ class PortraitRig:
     photo's square at (x0, y0) of ``side`` pixels scaled by ``factor``
     (``None`` for the whole photo).  ``photo_label``: the photo's own
     emotion as read (``neutral`` when the fit and fer disagree).
+    ``mouth_gap``: how far apart the photo's lips are (share of the mouth
+    width).
     """
 
     image: np.ndarray
@@ -109,9 +110,13 @@ class PortraitRig:
         """Distance between the mouth corners (pixels)."""
         return float(np.linalg.norm(self.points[308] - self.points[78]))
 
-    def displacement(self, weights: np.ndarray) -> np.ndarray:
-        """Landmark motion float32 [478, 2] (pixels) for one frame's ARKit ``weights`` [52]."""
-        w = np.asarray(weights, np.float32) - self.baseline
+    def displacement(self, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:
+        """Landmark motion float32 [478, 2] (pixels) for one frame's ARKit ``weights`` [52].
+
+        ``replace`` (0..1): how much of the photo's own emotion (``baseline``)
+        the frame's emotion replaces (:func:`emotion_strength`).
+        """
+        w = np.asarray(weights, np.float32) - np.float32(replace) * self.baseline
         return np.tensordot(w, self.basis, axes=1) + self.rest_offset
 
 
@@ -262,9 +267,14 @@ def closing_offset(points: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- the photo's emotion
 def photo_baseline(rgb: np.ndarray, face: FaceLandmarks, weights: np.ndarray) -> tuple[np.ndarray, str]:
-    """(baseline weights [52], label): the photo's own emotion when the fit and fer agree on it."""
+    """(baseline weights [52], label): the photo's own emotion when the fit and fer agree on it.
+
+    The baseline is the fitted ``weights`` on the channels of that emotion's
+    prototype (gaze, jaw, lids and mouthClose aside); zeros and "neutral"
+    when the fit reads no emotion, fer is missing, or fer disagrees.
+    """
     from ..emotion.facs import emotion_vector
-    from ..emotion.photo import FER_TO_BASIC, basic_emotion_scores, nearest_basic_emotion
+    from ..emotion.photo import FER_TO_BASIC, nearest_basic_emotion
     from ..emotion.photo_fer import fer_available, fer_probabilities
 
     label = nearest_basic_emotion(weights)
@@ -274,24 +284,36 @@ def photo_baseline(rgb: np.ndarray, face: FaceLandmarks, weights: np.ndarray) ->
     probs = fer_probabilities(rgb, face.box)
     if FER_TO_BASIC[max(probs, key=probs.get)] != label:
         return zero, "neutral"
-    proto = emotion_vector(label).astype(np.float64)
-    skip = np.array([n.startswith(("eyeLook", "jaw", "eyeBlink")) or n == "mouthClose" for n in arkit.NAMES])
-    proto[skip] = 0.0
-    w = np.where(skip, 0.0, np.asarray(weights, np.float64))
-    strength = float(np.clip(w @ proto / max(proto @ proto, 1e-9), 0.0, 1.0))
-    if strength < BASELINE_MIN or basic_emotion_scores(weights)[label] <= 0:
-        return zero, "neutral"
-    return (strength * proto).astype(np.float32), label
+    channels = (emotion_vector(label) > 0) & ~_NOT_EXPRESSION
+    return np.where(channels, np.asarray(weights, np.float32), 0.0).astype(np.float32), label
+
+
+_NOT_EXPRESSION = np.array([n.startswith(("eyeLook", "jaw", "eyeBlink")) or n == "mouthClose"
+                            for n in arkit.NAMES])
+
+EMOTION_FULL = 0.5
+"""An expression whose strongest channel reaches this counts as a fully asked emotion."""
+
+
+def emotion_strength(expression: np.ndarray) -> np.ndarray:
+    """How strongly each frame asks for an emotion, float32 [T] in 0..1.
+
+    ``expression`` [T, 52]: the emotion layer's weights (before speech and
+    idle life; :meth:`visemo.emotion.EmotionTrack.curves`).  1 once its
+    strongest expression channel (gaze, jaw and lids aside) reaches
+    ``EMOTION_FULL``; 0 for neutral.
+    """
+    e = np.where(_NOT_EXPRESSION, 0.0, np.asarray(expression, np.float32))
+    return np.clip(e.max(axis=-1) / EMOTION_FULL, 0.0, 1.0).astype(np.float32)
 
 
 # ---------------------------------------------------------------------- entry
 def fit_portrait(photo: str | os.PathLike | np.ndarray, size: int | None = 512, *,
-                 model: FaceModel | None = None, keep_expression: bool = False) -> PortraitRig:
+                 model: FaceModel | None = None) -> PortraitRig:
     """A :class:`PortraitRig` for ``photo`` (path or RGB array).
 
     ``size``: side of the square face crop in pixels (even, ≥ 64), or None
-    to keep the whole photo.  ``keep_expression``: never take the photo's
-    own emotion off (see the module doc, step 5).  Raises
+    to keep the whole photo.  Raises
     :class:`~visemo.errors.ImageError` for unreadable photos, no face,
     several faces, a face too small or turned too far, and
     :class:`~visemo.errors.DependencyError` without mediapipe.
@@ -312,10 +334,7 @@ def fit_portrait(photo: str | os.PathLike | np.ndarray, size: int | None = 512, 
     px_per_m = float(info["scale_px_per_m"])
     basis = motion_basis(model, px_per_m, np.asarray(info["rotation"]))
     points = face.points[:, :2].astype(np.float64)
-    if keep_expression:
-        baseline, label = np.zeros(arkit.COUNT, np.float32), "neutral"
-    else:
-        baseline, label = photo_baseline(work, face, weights)
+    baseline, label = photo_baseline(work, face, weights)
     width = float(np.linalg.norm(points[308] - points[78]))
     return PortraitRig(image=work, points=points, depth=face.points[:, 2].astype(np.float64),
                        basis=basis, rest_offset=closing_offset(points), baseline=baseline,
