@@ -94,10 +94,10 @@ def test_fit_crops_to_the_face_and_moves_landmarks_the_right_way(rigs):
         lower, upper = np.array(topo.LIPS_LOWER_INNER[1:-1]), np.array(topo.LIPS_UPPER_INNER[1:-1])
         assert d[lower, 1].mean() > 0.08 * height * 0.3       # jaw down: the lower lip goes down the image
         assert abs(d[upper, 1].mean()) < 0.25 * d[lower, 1].mean()
-        assert d[topo.CHIN, 1] > 0.8 * d[14, 1]
+        assert 0.5 * d[14, 1] < d[topo.CHIN, 1] < d[14, 1]          # the chin follows, less than the lip
         blink = rig.basis[arkit.index("eyeBlinkRight")]
         gap = (rig.points[145] - rig.points[159])[1]
-        assert blink[159, 1] == pytest.approx(gap, rel=0.45)  # the upper lid travels about the opening
+        assert blink[159, 1] - blink[145, 1] == pytest.approx(gap, rel=0.15)  # the lids meet at eyeBlink=1
         assert abs(blink[386, 1]) < 0.1 * gap                  # the other eye stays open
 
 
@@ -179,7 +179,7 @@ def test_the_mouth_shows_a_dark_inside_and_teeth(renderers):
         inside = r.frame_roi(w)[hole].astype(float).mean(axis=1)
         lips = r.mouth.colours.lips.mean()
         assert np.percentile(inside, 30) < 0.6 * lips, name     # a dark cavity
-        assert np.percentile(inside, 97) > 1.2 * lips, name     # and bright teeth
+        assert np.percentile(inside, 99) > lips + 20, name      # and teeth brighter than the lips
 
 
 def test_lids_close_over_the_eyes_as_skin(rigs, renderers):

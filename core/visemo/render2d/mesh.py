@@ -41,7 +41,8 @@ import numpy as np
 
 from ..face.landmarks import LANDMARK_COUNT, MESH_POINTS
 from . import topology as topo
-from .rig import PortraitRig, face_down
+from .grain import grain_level, grain_noise
+from .rig import PortraitRig, eye_down, face_down
 
 FALLOFF, EYE, HOLE, FACE, LID = 0, 1, 2, 3, 4
 KIND_NAMES = ("falloff", "eye", "hole", "face", "lid")
@@ -63,8 +64,12 @@ LASH_SHARE = 0.18
 LASH_ROOM = 0.45
 """... and at most this share of the lid between the lash line and the crease."""
 
-LID_SKIN_FOLLOWS = 0.5
-"""Share of a lid's closing that the photo's own lid (above the sheet) follows."""
+LID_SKIN_FOLLOWS = 0.0
+"""Share of a lid's closing that the photo's own lid (above the sheet) follows (the rest is
+the sheet: the photo's lid does not stretch, the skin it hides comes out from under it)."""
+
+LID_SHADE = 0.08
+"""A closed lid's skin is this much darker at its top and bottom edges than in the middle."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,13 +235,6 @@ def _eyes(b: _Builder, points: np.ndarray) -> None:
         b.triangles(allv[tri[keep]], EYE)
 
 
-def _eye_down(points: np.ndarray, lash: np.ndarray) -> np.ndarray:
-    """Unit vector [2] across the eye from the upper lid to the lower (perpendicular to the corners)."""
-    corner = points[lash[-1]] - points[lash[0]]
-    down = np.array([-corner[1], corner[0]]) / max(np.linalg.norm(corner), 1e-9)
-    return down if down @ face_down(points) >= 0 else -down
-
-
 def _lash_row(points: np.ndarray, lash: np.ndarray, lower: np.ndarray, crease: np.ndarray,
               down: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(positions [9, 2] of the row just above the lashes, lash band thickness [9] in pixels)."""
@@ -256,7 +254,7 @@ def _face_and_lids(b: _Builder, points: np.ndarray, depth: np.ndarray) -> list[L
                                       (topo.EYES["left"], topo.LEFT_EYE_CREASE)):
         lash, lower, crease = np.array(upper), np.array(lower), np.array(crease)
         replaced |= np.isin(tris, np.concatenate([lash, crease])).all(axis=1)
-        down = _eye_down(points, lash)
+        down = eye_down(points, upper)
         row, thick = _lash_row(points, lash, lower, crease, down)
         motion = np.zeros((len(lash), LANDMARK_COUNT))
         motion[np.arange(len(lash)), lash] = 1.0           # the row moves with the lash line
@@ -312,21 +310,37 @@ def eyeball_image(image: np.ndarray, mesh: "WarpMesh") -> np.ndarray:
     return out
 
 
-def lid_skin_image(image: np.ndarray, mesh: "WarpMesh") -> np.ndarray:
+def lid_skin_image(image: np.ndarray, mesh: "WarpMesh", seed: int = 1) -> np.ndarray:
     """The :data:`SKIN` layer: ``image`` with each eye opening and lash band filled in from the
-    skin around it (``cv2.inpaint``, Telea), what a closed lid shows."""
+    skin around it (``cv2.inpaint``, Telea), what a closed lid shows.
+
+    The filled skin is shaded like a lid over a round eyeball (up to
+    ``LID_SHADE`` darker towards its top and bottom edges) and carries the
+    photo's grain (:mod:`~visemo.render2d.grain`).
+    """
     import cv2
 
     mask = np.zeros(image.shape[:2], np.uint8)
-    for lid in mesh.lids:
-        outline = np.concatenate([mesh.rest[lid.mid], mesh.rest[lid.lower][::-1]])
+    outlines = [np.concatenate([mesh.rest[lid.mid], mesh.rest[lid.lower][::-1]]) for lid in mesh.lids]
+    for outline in outlines:
         cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255)
     if not mask.any():
         return image.copy()
     eye_px = _eye_width(mesh)
     grow = max(1, int(round(0.04 * eye_px)))
     mask = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    return cv2.inpaint(image, mask, max(3.0, 0.15 * eye_px), cv2.INPAINT_TELEA)
+    out = cv2.inpaint(image, mask, max(3.0, 0.15 * eye_px), cv2.INPAINT_TELEA).astype(np.float32)
+    ys, xs = np.nonzero(mask)
+    shade = np.ones(len(ys), np.float32)
+    for lid, outline in zip(mesh.lids, outlines):
+        centre = outline.mean(axis=0)
+        half = max(float(np.ptp(outline @ lid.down)) / 2, 1.0) + grow
+        v = ((np.stack([xs, ys], 1) - centre) @ lid.down) / half
+        near = np.linalg.norm(np.stack([xs, ys], 1) - centre, axis=1) < eye_px
+        shade[near] = 1.0 - LID_SHADE * np.clip(v[near], -1, 1) ** 2
+    grain = grain_level(image, mesh.rest[list(topo.FACE_OVAL)]) * grain_noise((len(ys), 1), seed)
+    out[ys, xs] = out[ys, xs] * shade[:, None] + grain
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def build_mesh(rig: PortraitRig) -> WarpMesh:

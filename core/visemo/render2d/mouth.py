@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import topology as topo
+from .grain import grain_level, grain_noise
 
-CAVITY = 0.3
+CAVITY = 0.42
 UPPER_TEETH = 0.12
 LOWER_TEETH = 0.05
 TEETH_SPAN = 0.72
@@ -69,8 +70,6 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
 
 def mouth_colours(image: np.ndarray, points: np.ndarray, mouth_open: bool) -> MouthColours:
     """Colours of the mouth's inside, read from the photo (see the module doc)."""
-    import cv2
-
     upper = np.concatenate([points[list(topo.LIPS_UPPER_OUTER)], points[list(topo.LIPS_UPPER_INNER)][::-1]])
     lower = np.concatenate([points[list(topo.LIPS_LOWER_OUTER)], points[list(topo.LIPS_LOWER_INNER)][::-1]])
     lip_px = np.concatenate([_polygon_pixels(image, upper), _polygon_pixels(image, lower)])
@@ -91,13 +90,9 @@ def mouth_colours(image: np.ndarray, points: np.ndarray, mouth_open: bool) -> Mo
         teeth = DEFAULT_TEETH * (0.15 * skin / max(skin.mean(), 1.0) + 0.85)
     teeth = teeth * min(1.0, 0.92 * bright / max(_luma(teeth), 1.0))
     tongue = 0.75 * lips + 0.25 * np.array([205.0, 95.0, 100.0])
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    hp = grey - cv2.GaussianBlur(grey, (0, 0), 1.5)
-    mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(points[list(topo.FACE_OVAL)]).astype(np.int32)], 255)
-    grain = float(np.median(np.abs(hp[mask > 0])) * 1.25) if mask.any() else 1.0
     return MouthColours(lips=lips, teeth=np.clip(teeth, 0, 255), tongue=tongue,
-                        cavity=lips * CAVITY, grain=min(grain, 6.0))
+                        cavity=lips * CAVITY * np.array([1.15, 0.8, 0.8]),
+                        grain=grain_level(image, points[list(topo.FACE_OVAL)]))
 
 
 def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
@@ -126,7 +121,7 @@ class MouthPainter:
         self.down = np.array([-self.axis[1], self.axis[0]])
         if self.down[1] < 0:
             self.down = -self.down
-        self.noise = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+        self.noise = grain_noise(shape, seed)
 
     def _local(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = pts - self.centre
@@ -165,11 +160,11 @@ class MouthPainter:
         # cavity, darker in the middle of the opening
         mid = 0.5 * (u_line + l_line)
         depth = np.exp(-((t - mid) / max(0.25 * w, 1.0)) ** 2 - (s / 0.9) ** 2)
-        colour = np.broadcast_to(c.cavity * 1.0, s.shape + (3,)) * (1.0 - 0.45 * depth)[..., None]
+        colour = np.broadcast_to(c.cavity * 1.0, s.shape + (3,)) * (1.0 - 0.4 * depth)[..., None]
         # tongue: an ellipse behind the lower teeth
-        tongue_top = l_line - 0.06 * w
+        tongue_top = l_line - (LOWER_TEETH + 0.07) * w
         ty = (t - (tongue_top + 0.16 * w)) / (0.16 * w)
-        tongue = ((s / 0.62) ** 2 + ty ** 2) < 1.0
+        tongue = ((s / 0.55) ** 2 + ty ** 2) < 1.0
         tongue_shade = 0.55 + 0.35 * np.clip(1 - np.hypot(s / 0.62, ty), 0, 1)
         colour = np.where(tongue[..., None], c.tongue * tongue_shade[..., None], colour)
         # teeth: an arch on top, a smaller one on the jaw
@@ -179,12 +174,12 @@ class MouthPainter:
         lower = (t < l_line + 0.02 * w) & (t > l_line - LOWER_TEETH * w * arch_l) & (arch_l > 0)
         teeth = upper | lower
         gaps = np.min(np.abs(np.abs(s)[..., None] - np.array(TOOTH_EDGES)), axis=-1) * 0.5 * w
-        tooth_shade = (1.0 - 0.42 * np.abs(s) ** 2) * (1.0 - 0.1 * np.exp(-(gaps / 1.2) ** 2))
-        tooth_shade = tooth_shade * np.where(upper, 0.85 + 0.15 * _smoothstep(0, UPPER_TEETH * w, t - u_line), 0.8)
+        tooth_shade = (1.0 - 0.35 * np.abs(s) ** 2) * (1.0 - 0.07 * np.exp(-(gaps / 1.5) ** 2))
+        tooth_shade = tooth_shade * np.where(upper, 0.92 + 0.08 * _smoothstep(0, UPPER_TEETH * w, t - u_line), 0.85)
         colour = np.where(teeth[..., None], c.teeth * tooth_shade[..., None], colour)
         # shading from the lips: darker near the opening's edge
         dist = cv2.distanceTransform(box.astype(np.uint8), cv2.DIST_L2, 3)
-        colour = colour * (1.0 - 0.45 * np.exp(-dist / max(0.03 * w, 0.8)))[..., None]
+        colour = colour * (1.0 - 0.35 * np.exp(-dist / max(0.03 * w, 0.8)))[..., None]
         colour = colour + c.grain * self.noise[y0:y1, x0:x1, None]
         # soften the lips' inner edge by a pixel
         alpha = cv2.GaussianBlur(box.astype(np.float32), (3, 3), 0.6)[..., None]

@@ -209,10 +209,11 @@ def _network_class():
         return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.LeakyReLU(0.2, inplace=True))
 
     def head(cin: int, cout: int) -> nn.Conv2d:
-        conv = nn.Conv2d(cin, cout, 3, padding=1)
-        nn.init.zeros_(conv.weight)
-        nn.init.zeros_(conv.bias)
-        return conv
+        """An output layer starting at zero (so a new network returns v1 unchanged)."""
+        layer = nn.Conv2d(cin, cout, 3, padding=1)
+        nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
+        return layer
 
     def up(x, size):
         return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
@@ -230,13 +231,13 @@ def _network_class():
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
     def edge_taper(h: int, w: int, share: float, like):
-        """[1, 1, H, W]: 1 inside, smoothly 0 at the border, over ``share`` of the side."""
+        """[1, 1, H, W]: 1 inside, smoothly down to 0 on the border pixels, over ``share`` of the side."""
         if share <= 0:
             return torch.ones(1, 1, h, w, dtype=like.dtype, device=like.device)
 
         def ramp(n):
-            d = torch.minimum(torch.arange(n, dtype=like.dtype, device=like.device) + 0.5,
-                              n - 0.5 - torch.arange(n, dtype=like.dtype, device=like.device))
+            i = torch.arange(n, dtype=like.dtype, device=like.device)
+            d = torch.minimum(i, n - 1 - i)  # 0 on the outermost pixels: they stay v1's exactly
             t = torch.clamp(d / (share * n), 0.0, 1.0)
             return t * t * (3 - 2 * t)
 

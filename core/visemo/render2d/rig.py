@@ -22,6 +22,8 @@
    landmark map puts both inner-lip lines on the upper lip (its mouth is
    closed); those 18 points take their motion from the head's inner-lip
    contour instead (upper half for the upper line, lower for the lower).
+   A blink's lid travel is scaled to the photo's own eye opening
+   (:func:`match_blinks`).
 4. **A closed mouth at rest.**  When the photo's lips are apart (a smile
    showing teeth), the inner lips are brought together (``REST_CLOSE_LOWER``
    of the gap by the lower lip) and the rest of the face follows smoothly
@@ -225,6 +227,37 @@ def face_down(points: np.ndarray) -> np.ndarray:
     return d / max(np.linalg.norm(d), 1e-9)
 
 
+def eye_down(points: np.ndarray, lid: tuple[int, ...]) -> np.ndarray:
+    """Unit vector [2] across an eye from its upper lid to its lower (perpendicular to the corners).
+
+    ``lid``: the lid line from corner to corner (:data:`~visemo.render2d.topology.EYES`).
+    """
+    corner = points[lid[-1]] - points[lid[0]]
+    down = np.array([-corner[1], corner[0]]) / max(np.linalg.norm(corner), 1e-9)
+    return down if down @ face_down(points) >= 0 else -down
+
+
+def match_blinks(basis: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``basis`` with each eyeBlink channel's lid travel scaled to the photo's eye opening.
+
+    The head's lids travel its own eye opening (10.6 mm) on a blink; the
+    photo's eyes may be narrower or wider.  Per lid point, the blink's
+    closing motion (upper and lower lid) is scaled so that eyeBlink = 1
+    just meets the lids (scale kept within 0.3 … 1.5).
+    """
+    out = basis.copy()
+    for side, (upper, lower, _) in topo.EYES.items():
+        c = arkit.index("eyeBlinkRight" if side == "right" else "eyeBlinkLeft")
+        down = eye_down(points, upper)
+        up, lo = np.array(upper[1:-1]), np.array(lower[1:-1])
+        travel = (basis[c, up] - basis[c, lo]) @ down
+        opening = (points[lo] - points[up]) @ down
+        scale = np.clip(opening / np.maximum(travel, 1e-6), 0.3, 1.5)
+        out[c, up] *= scale[:, None]
+        out[c, lo] *= scale[:, None]
+    return out
+
+
 def mouth_gap(points: np.ndarray) -> np.ndarray:
     """Per inner-lip pair, how far apart the lips are along the face's down axis (pixels, [9])."""
     down = face_down(points)
@@ -324,7 +357,8 @@ def fit_portrait(photo: str | os.PathLike | np.ndarray, size: int | None = 512, 
     model = model or load_face_model()
     rgb = load_rgb(photo)
     work, crop = working_image(rgb, find_face(rgb), size)
-    face = steady_landmarks(work, find_face(work), STEADY_SAMPLES)
+    # the photo's face passed find_face's size check; a small --size may make it smaller here
+    face = steady_landmarks(work, find_face(work, min_face_px=16), STEADY_SAMPLES)
     weights, info = fit_expression(face, model)
     yaw, pitch, roll = info["pose_deg"]
     if abs(yaw) > MAX_YAW_DEG or abs(pitch) > MAX_PITCH_DEG:
@@ -332,8 +366,8 @@ def fit_portrait(photo: str | os.PathLike | np.ndarray, size: int | None = 512, 
                          f"use a photo where it looks roughly at the camera (within {MAX_YAW_DEG:.0f}° "
                          f"sideways and {MAX_PITCH_DEG:.0f}° up or down)")
     px_per_m = float(info["scale_px_per_m"])
-    basis = motion_basis(model, px_per_m, np.asarray(info["rotation"]))
     points = face.points[:, :2].astype(np.float64)
+    basis = match_blinks(motion_basis(model, px_per_m, np.asarray(info["rotation"])), points)
     baseline, label = photo_baseline(work, face, weights)
     width = float(np.linalg.norm(points[308] - points[78]))
     return PortraitRig(image=work, points=points, depth=face.points[:, 2].astype(np.float64),
