@@ -117,7 +117,7 @@ def test_unknown_emotion_and_bad_intensity(tmp_path):
 
 
 def test_bad_output_suffix_fails_before_work(tmp_path):
-    r = visemo("animate", SAMPLE, "-o", tmp_path / "x.mp4")
+    r = visemo("animate", SAMPLE, "-o", tmp_path / "x.avi")
     assert r.returncode == 2 and "suffix" in _error_lines(r.stderr)[0]
     assert list(tmp_path.iterdir()) == []
 

@@ -92,8 +92,14 @@ class BackwardWarp:
         coef = np.concatenate([lin[:, 0], off[:, :1], lin[:, 1], off[:, 1:]], axis=1)
         return coef.astype(np.float32), ok
 
-    def rasterise(self, target: np.ndarray, triangles: np.ndarray, drawable: np.ndarray) -> np.ndarray:
-        """int32 [h, w]: index of the last drawn triangle covering each ROI pixel (-1: none)."""
+    def rasterise(self, target: np.ndarray, triangles: np.ndarray, drawable: np.ndarray,
+                  still: np.ndarray | None = None) -> np.ndarray:
+        """int32 [h, w]: index of the last drawn triangle covering each ROI pixel (-1: none).
+
+        Triangles flagged ``still`` (they show the photo where it is) are
+        drawn as -1: they cover what is under them, and their pixels are
+        the photo's own.
+        """
         import cv2
 
         x0, y0 = self.roi[:2]
@@ -101,8 +107,11 @@ class BackwardWarp:
         ids.fill(-1)
         pts = np.round((target - np.array([x0, y0], np.float32)) * (1 << SUBPIXEL_BITS)).astype(np.int32)
         tri_pts = pts[triangles]
+        colour = np.arange(len(triangles))
+        if still is not None:
+            colour = np.where(still, -1, colour)
         for k in np.flatnonzero(drawable):
-            cv2.fillConvexPoly(ids, tri_pts[k], int(k), cv2.LINE_8, SUBPIXEL_BITS)
+            cv2.fillConvexPoly(ids, tri_pts[k], int(colour[k]), cv2.LINE_8, SUBPIXEL_BITS)
         return ids
 
     def warp(self, target: np.ndarray, source: np.ndarray, layer: np.ndarray, triangles: np.ndarray
@@ -111,22 +120,31 @@ class BackwardWarp:
 
         ``target``/``source`` float32 [N, 2] vertex positions (pixels),
         ``layer`` [N] which layer each vertex samples (a triangle's corners
-        share one), ``triangles`` int32 [M, 3] in draw order.
+        share one), ``triangles`` int32 [M, 3] in draw order.  Only the box
+        around the pixels that do not show the photo in place is resampled.
         """
         import cv2
 
         x0, y0 = self.roi[:2]
+        layer = np.asarray(layer)
         atlas_src = source - np.array([x0, y0], np.float32)
-        atlas_src[:, 1] += np.asarray(layer, np.float32) * self.shape[0]
+        atlas_src[:, 1] += layer.astype(np.float32) * self.shape[0]
         coef, ok = self.affine(target - np.array([x0, y0], np.float32), atlas_src, triangles)
-        ids = self.rasterise(target, triangles, ok)
+        in_place = (np.abs(target - source).max(axis=1) < 1e-3) & (layer == 0)
+        ids = self.rasterise(target, triangles, ok, in_place[triangles].all(axis=1))
         gx, gy = self._grid
         map_x, map_y = gx.copy(), gy.copy()
+        out = self.photo.copy()
         hit = ids >= 0
-        a = coef[ids[hit]]
-        x, y = gx[hit], gy[hit]
-        map_x[hit] = a[:, 0] * x + a[:, 1] * y + a[:, 2]
-        map_y[hit] = a[:, 3] * x + a[:, 4] * y + a[:, 5]
-        out = cv2.remap(self.atlas, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        out[~hit] = self.photo[~hit]
+        if hit.any():
+            a = coef[ids[hit]]
+            x, y = gx[hit], gy[hit]
+            map_x[hit] = a[:, 0] * x + a[:, 1] * y + a[:, 2]
+            map_y[hit] = a[:, 3] * x + a[:, 4] * y + a[:, 5]
+            rows, cols = np.flatnonzero(hit.any(axis=1)), np.flatnonzero(hit.any(axis=0))
+            box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+            sampled = cv2.remap(self.atlas, map_x[box], map_y[box], cv2.INTER_CUBIC,
+                                borderMode=cv2.BORDER_REPLICATE)
+            region, inside = out[box], hit[box]
+            region[inside] = sampled[inside]
         return WarpResult(out, ids.copy(), map_x, map_y)
