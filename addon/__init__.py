@@ -4,7 +4,8 @@
 sound strip, an emotion (and optionally an emotion timeline), press
 *Generate*.  Inference runs in a background thread (Esc cancels); the result
 is a new action on the target's shape keys, named after the speech, with the
-speech in the sequencer.
+speech in the sequencer.  The *Video* sub-panel makes a talking-portrait mp4
+from a photo and a Workbench playblast of the target (:mod:`.video`).
 
 The work is done by the ``visemo`` core library, which ships in the
 extension as a wheel (see ``scripts/build_extension.py``) and is imported
@@ -13,12 +14,13 @@ when an operator runs, so enabling the add-on stays fast.
 
 import bpy
 
-from . import operators, panels, preferences, properties
+from . import operators, panels, preferences, properties, video
 
 CLASSES = (
     preferences.VISEMO_AddonPreferences,
     *properties.CLASSES,
     *operators.CLASSES,
+    *video.CLASSES,
     *panels.CLASSES,
 )
 

@@ -104,24 +104,15 @@ def _emotion(settings, overrides: dict, start: int, scene_fps: float):
     return emotion_track(settings, start, scene_fps, emotion, intensity, image), 1.0
 
 
-def plan(context, settings, prefs, overrides: dict) -> Plan:
-    """Read the inputs; raise VisemoError (nothing started, nothing changed) if unusable.
+def speech_input(context, settings, overrides: dict) -> tuple[str, int, str | None]:
+    """The speech the panel names: (absolute file path, start frame, sound strip name or None).
 
-    ``overrides``: operator properties the caller set (speech_path, emotion,
-    intensity, transcript, object_name) win over the panel's.
+    A file starts at the current frame, a sound strip where it starts.
+    Raises AudioError (no file or strip chosen, file missing, packed sound).
     """
-    from visemo.blender.rig import shape_key_map
-    from visemo.errors import AudioError, RigError
+    from visemo.errors import AudioError
 
-    from .preferences import apply_preferences, generation_fps
-
-    apply_preferences(prefs)
     scene = context.scene
-    obj = target_object(context, settings, overrides.get("object_name", ""))
-    if obj is None and overrides.get("object_name"):
-        raise RigError(f"no object named '{overrides['object_name']}'")
-    shape_key_map(obj)  # RigError now, before the slow part
-
     strip_name = None
     if "speech_path" in overrides or settings.speech_source == "FILE":
         raw = overrides.get("speech_path", settings.speech_path)
@@ -137,15 +128,47 @@ def plan(context, settings, prefs, overrides: dict) -> Plan:
     path = os.path.abspath(path)
     if not os.path.isfile(path):
         raise AudioError(f"speech file not found: {path}")
+    return path, int(start), strip_name
 
-    emotion, intensity = _emotion(settings, overrides, start, _scene_fps(scene))
+
+def job_request(context, settings, prefs, overrides: dict, speech: str, start: int) -> JobRequest:
+    """The pipeline call the panel asks for on ``speech`` starting at scene frame ``start``.
+
+    Emotion (Words / Photo / Auto / the timeline), intensity, transcript,
+    frame rate (preferences), seed, blinks, eye motion; ``overrides`` win as
+    in :func:`plan`.  Raises PromptError / ImageError before any work.
+    """
+    from .preferences import generation_fps
+
+    emotion, intensity = _emotion(settings, overrides, start, _scene_fps(context.scene))
     transcript = overrides.get("transcript", settings.transcript).strip() or None
-    request = JobRequest(
-        speech=path, emotion=emotion, intensity=intensity, transcript=transcript,
-        fps=generation_fps(scene, prefs), seed=int(settings.seed),
+    return JobRequest(
+        speech=speech, emotion=emotion, intensity=intensity, transcript=transcript,
+        fps=generation_fps(context.scene, prefs), seed=int(settings.seed),
         blinks=bool(settings.blinks), eye_motion=bool(settings.eye_motion),
     )
-    return Plan(obj.name, path, int(start), strip_name, Path(path).stem or "visemo", request)
+
+
+def plan(context, settings, prefs, overrides: dict) -> Plan:
+    """Read the inputs; raise VisemoError (nothing started, nothing changed) if unusable.
+
+    ``overrides``: operator properties the caller set (speech_path, emotion,
+    intensity, transcript, object_name) win over the panel's.
+    """
+    from visemo.blender.rig import shape_key_map
+    from visemo.errors import RigError
+
+    from .preferences import apply_preferences
+
+    apply_preferences(prefs)
+    obj = target_object(context, settings, overrides.get("object_name", ""))
+    if obj is None and overrides.get("object_name"):
+        raise RigError(f"no object named '{overrides['object_name']}'")
+    shape_key_map(obj)  # RigError now, before the slow part
+
+    path, start, strip_name = speech_input(context, settings, overrides)
+    request = job_request(context, settings, prefs, overrides, path, start)
+    return Plan(obj.name, path, start, strip_name, Path(path).stem or "visemo", request)
 
 
 def _summary(p: Plan, track) -> str:

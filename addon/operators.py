@@ -1,4 +1,9 @@
-"""Operators: Generate (modal), Clear, Export, the emotion timeline and the mapping table."""
+"""Operators: Generate (modal), Clear, Export, the emotion timeline and the mapping table.
+
+The video steps (Export Talking Portrait, Playblast) are in :mod:`.video`;
+they share the progress helpers here (:func:`begin_progress`,
+:func:`show_progress`, :func:`end_progress`) and the error reporting.
+"""
 
 import traceback
 
@@ -11,7 +16,7 @@ from .preferences import addon_preferences
 STAGE_LABELS = {
     "waiting": "Starting", "starting": "Starting", "audio": "Reading audio",
     "phonemes": "Finding phonemes", "articulation": "Articulating", "emotion": "Adding emotion",
-    "compose": "Composing", "done": "Keying",
+    "compose": "Composing", "done": "Keying", "photo": "Reading the photo", "rendering": "Rendering",
 }
 
 
@@ -34,6 +39,42 @@ def _redraw(context) -> None:
         for area in window.screen.areas:
             if area.type in ("VIEW_3D", "STATUSBAR"):
                 area.tag_redraw()
+
+
+def begin_progress(op, context, interval: float = 0.1) -> set:
+    """Make ``op`` modal: a timer every ``interval`` s, the progress bar in the panel and status bar."""
+    wm = context.window_manager
+    op._timer = wm.event_timer_add(interval, window=context.window)
+    wm.progress_begin(0, 100)
+    state = wm.visemo_job
+    state.running, state.progress, state.stage = True, 0.0, STAGE_LABELS["starting"]
+    wm.modal_handler_add(op)
+    _redraw(context)
+    return {"RUNNING_MODAL"}
+
+
+def show_progress(op, context, stage: str, fraction: float) -> None:
+    """Show ``stage`` (a label) at ``fraction`` (0..1) in the panel and the status bar."""
+    state = context.window_manager.visemo_job
+    state.progress = fraction
+    state.stage = stage
+    if getattr(op, "_timer", None) is not None:
+        context.window_manager.progress_update(int(fraction * 100))
+    _redraw(context)
+
+
+def end_progress(op, context) -> None:
+    """Remove ``op``'s timer and the progress bar (safe to call twice)."""
+    wm = context.window_manager
+    timer = getattr(op, "_timer", None)
+    if timer is not None:
+        wm.event_timer_remove(timer)
+        op._timer = None
+        wm.progress_end()
+    state = wm.visemo_job
+    state.running, state.progress, state.stage = False, 0.0, ""
+    if context.window is not None:
+        _redraw(context)
 
 
 class VISEMO_OT_generate(bpy.types.Operator):
@@ -89,14 +130,7 @@ class VISEMO_OT_generate(bpy.types.Operator):
             return {"CANCELLED"}
         self._plan_data = p
         self._job = InferenceJob(p.request).start()
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.1, window=context.window)
-        wm.progress_begin(0, 100)
-        job = wm.visemo_job
-        job.running, job.progress, job.stage = True, 0.0, STAGE_LABELS["starting"]
-        wm.modal_handler_add(self)
-        _redraw(context)
-        return {"RUNNING_MODAL"}
+        return begin_progress(self, context)
 
     def modal(self, context, event):
         if event.type == "ESC" and event.value == "PRESS":
@@ -106,12 +140,7 @@ class VISEMO_OT_generate(bpy.types.Operator):
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         job = self._job
-        state = context.window_manager.visemo_job
-        state.progress = job.fraction
-        state.stage = STAGE_LABELS.get(job.stage, job.stage)
-        if getattr(self, "_timer", None) is not None:
-            context.window_manager.progress_update(int(job.fraction * 100))
-        _redraw(context)
+        show_progress(self, context, STAGE_LABELS.get(job.stage, job.stage), job.fraction)
         if not job.done:
             return {"PASS_THROUGH"}
         return self._finish(context)
@@ -125,16 +154,7 @@ class VISEMO_OT_generate(bpy.types.Operator):
 
     # -- shared end
     def _end_ui(self, context) -> None:
-        wm = context.window_manager
-        timer = getattr(self, "_timer", None)
-        if timer is not None:
-            wm.event_timer_remove(timer)
-            self._timer = None
-            wm.progress_end()
-        state = wm.visemo_job
-        state.running, state.progress, state.stage = False, 0.0, ""
-        if context.window is not None:
-            _redraw(context)
+        end_progress(self, context)
 
     def _finish(self, context):
         self._end_ui(context)

@@ -5,13 +5,19 @@ import importlib.util
 
 import bpy
 
-from . import generate, mapping
+from . import generate, mapping, video
 
 
 @functools.lru_cache(maxsize=1)
 def photo_unsupported() -> bool:
     """Whether mediapipe (face landmarks for photo prompts) is missing; looked up once, not imported."""
     return importlib.util.find_spec("mediapipe") is None
+
+
+@functools.lru_cache(maxsize=1)
+def video_unsupported() -> bool:
+    """Whether PyAV (``av``, the mp4 writer of the Video steps) is missing; looked up once, not imported."""
+    return importlib.util.find_spec("av") is None
 
 
 class VISEMO_UL_emotion_keys(bpy.types.UIList):
@@ -205,8 +211,50 @@ class VISEMO_PT_mapping(bpy.types.Panel):
             box.label(text=f"Not on the mesh: {', '.join(missing)}", icon="ERROR")
 
 
+class VISEMO_PT_video(bpy.types.Panel):
+    """Talking portrait from a photo, and the playblast of the target."""
+
+    bl_label = "Video"
+    bl_idname = "VISEMO_PT_video"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "visemo"
+    bl_parent_id = "VISEMO_PT_main"
+
+    def draw(self, context):
+        layout = self.layout
+        s = context.scene.visemo
+        job = context.window_manager.visemo_job
+        portrait_name, playblast_name = video.default_names(context)
+
+        box = layout.box()
+        box.label(text="Talking Portrait", icon="IMAGE_DATA")
+        box.prop(s, "portrait_photo", text="")
+        if photo_unsupported():
+            box.label(text="The talking portrait needs mediapipe, not in this build", icon="ERROR")
+        row = box.row(align=True)
+        row.prop(s, "portrait_whole", toggle=True)
+        sub = row.row(align=True)
+        sub.enabled = not s.portrait_whole
+        sub.prop(s, "portrait_size")
+        _prop_with_placeholder(box, s, "portrait_path", portrait_name)
+        box.prop(s, "portrait_add_strip")
+        box.operator("visemo.export_portrait", icon="FILE_MOVIE")
+
+        box = layout.box()
+        box.label(text="Playblast", icon="RENDER_ANIMATION")
+        _prop_with_placeholder(box, s, "playblast_path", playblast_name)
+        box.operator("visemo.playblast", icon="RENDER_ANIMATION")
+
+        if video_unsupported():
+            layout.label(text="Writing mp4 needs PyAV (av), not in this build", icon="ERROR")
+        if job.running:
+            layout.progress(factor=job.progress, type="BAR",
+                            text=f"{job.stage} {job.progress * 100:.0f}%  (Esc cancels)")
+
+
 def draw_status_progress(self, context):
-    """Status-bar progress of a running Generate (appended to STATUSBAR_HT_header)."""
+    """Status-bar progress of a running Generate, portrait or playblast (appended to STATUSBAR_HT_header)."""
     job = context.window_manager.visemo_job
     if job.running:
         row = self.layout.row()
@@ -219,4 +267,5 @@ CLASSES = (
     VISEMO_PT_main,
     VISEMO_PT_timeline,
     VISEMO_PT_mapping,
+    VISEMO_PT_video,
 )

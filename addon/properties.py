@@ -7,7 +7,8 @@
   ``visemo_mapping`` custom property (JSON), which is what visemo's keying,
   the batch scripts and other tools read.
 - ``WindowManager.visemo_job`` (:class:`VISEMO_PG_job`): progress of a
-  running *Generate* (not saved, not part of undo).
+  running *Generate*, *Export Talking Portrait* or *Playblast* (not saved,
+  not part of undo).
 """
 
 import bpy
@@ -86,6 +87,32 @@ class VISEMO_PG_settings(bpy.types.PropertyGroup):
     eye_motion: bpy.props.BoolProperty(name="Eye Motion", default=True, description="Add small gaze shifts")
     seed: bpy.props.IntProperty(name="Seed", default=0, min=0,
                                 description="Same seed, same blinks and eye motion")
+    # -- Video sub-panel
+    portrait_photo: bpy.props.StringProperty(
+        name="Portrait Photo", subtype="FILE_PATH", options=_RELATIVE,
+        description="A photo of one face looking roughly at the camera (jpg, png): it says the speech",
+    )
+    portrait_whole: bpy.props.BoolProperty(
+        name="Whole Photo", default=False,
+        description="Animate the whole photo instead of a square crop around the face",
+    )
+    portrait_size: bpy.props.IntProperty(
+        name="Size", default=512, min=64, max=4096, subtype="PIXEL",
+        description="Side of the square crop around the face, in pixels (rounded down to even)",
+    )
+    portrait_path: bpy.props.StringProperty(
+        name="Portrait Output", subtype="FILE_PATH", options=_RELATIVE,
+        description="mp4 to write (empty: //<speech>_portrait.mp4, next to the .blend)",
+    )
+    portrait_add_strip: bpy.props.BoolProperty(
+        name="Add to Sequencer", default=False,
+        description="Add the video as a movie strip (picture only) where the speech starts. Note: a "
+                    "scene whose sequencer holds a movie strip renders the sequencer",
+    )
+    playblast_path: bpy.props.StringProperty(
+        name="Playblast Output", subtype="FILE_PATH", options=_RELATIVE,
+        description="mp4 to write (empty: //<speech>_playblast.mp4, next to the .blend)",
+    )
 
 
 class VISEMO_PG_job(bpy.types.PropertyGroup):

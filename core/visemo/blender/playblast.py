@@ -42,7 +42,8 @@ from .keyframes import frame_numbers, scene_fps
 from .rig import shape_key_map
 from .writer import build_keyed_scene
 
-__all__ = ["write_playblast", "render_playblast", "PlayblastRenderer", "PLAYBLAST_SIZE"]
+__all__ = ["write_playblast", "render_playblast", "PlayblastRenderer", "PLAYBLAST_SIZE",
+           "render_settings", "add_face_camera", "render_still"]
 
 PLAYBLAST_SIZE = 512
 """Default frame size (pixels, square)."""
@@ -165,11 +166,7 @@ class PlayblastRenderer:
 
     def render(self) -> np.ndarray:
         """RGB uint8 [size, size, 3] of the scene as it is posed now."""
-        from .render import _quiet_stdout
-
-        with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
-            bpy.ops.render.render(write_still=True)
-        return _read_bmp(Path(self.scene.render.filepath))
+        return render_still(self.scene)
 
     def frames(self) -> Iterator[np.ndarray]:
         """Each animation frame, posed and rendered, one at a time."""
@@ -196,38 +193,80 @@ def _check_anti_aliasing(value) -> str:
     return str(value)
 
 
+def render_settings(size: int, *, vertex_colours: bool = False,
+                    anti_aliasing: str = ANTI_ALIASING) -> dict[str, object]:
+    """The playblast's render settings: ``{dotted path from the scene: value}``, in the order to set them.
+
+    WORKBENCH, studio light, no cavity/shadows/x-ray, "Standard" view
+    transform, ``size``² pixels at 100 %, no compositor, sequencer or stamp
+    (a character file's must not replace the render of the scene), sRGB
+    8-bit BMP stills (what :func:`render_still` reads).  ``vertex_colours``:
+    shade with the mesh's colour attribute (the painted bundled head), else
+    its materials and textures.  The world colour is not in it (see
+    :func:`_setup_render`).  Someone who sets these on a scene they want back
+    saves the old values first (dotted paths: ``"render.image_settings.file_format"``).
+    """
+    return {
+        "render.engine": "BLENDER_WORKBENCH",
+        "display.render_aa": _check_anti_aliasing(anti_aliasing),
+        "display.shading.light": "STUDIO",
+        "display.shading.color_type": "VERTEX" if vertex_colours else "TEXTURE",
+        "display.shading.show_cavity": False,
+        "display.shading.show_shadows": False,
+        "display.shading.show_xray": False,
+        "display.shading.show_backface_culling": False,
+        "view_settings.view_transform": "Standard",
+        "view_settings.look": "None",
+        "view_settings.exposure": 0.0,
+        "view_settings.gamma": 1.0,
+        "view_settings.use_curve_mapping": False,
+        "render.resolution_x": _check_size(size),
+        "render.resolution_y": _check_size(size),
+        "render.resolution_percentage": 100,
+        "render.pixel_aspect_x": 1.0,
+        "render.pixel_aspect_y": 1.0,
+        "render.use_border": False,
+        "render.film_transparent": False,
+        "render.use_compositing": False,
+        "render.use_sequencer": False,
+        "render.use_stamp": False,
+        "render.image_settings.file_format": "BMP",
+        "render.image_settings.color_mode": "RGB",
+    }
+
+
+def _assign(scene, path: str, value) -> None:
+    """``scene.<path> = value`` for a dotted ``path``."""
+    *owners, name = path.split(".")
+    target = scene
+    for owner in owners:
+        target = getattr(target, owner)
+    setattr(target, name, value)
+
+
 def _setup_render(scene, size: int, *, vertex_colours: bool, anti_aliasing: str = ANTI_ALIASING) -> None:
-    """WORKBENCH, studio light, flat background, sRGB 8-bit BMP frames of ``size``²."""
+    """:func:`render_settings` on ``scene``, and a flat background (the world's colour)."""
     from .render import BACKGROUND
 
-    scene.render.engine = "BLENDER_WORKBENCH"
-    display = scene.display
-    display.render_aa = _check_anti_aliasing(anti_aliasing)
-    shading = display.shading
-    shading.light = "STUDIO"
-    shading.color_type = "VERTEX" if vertex_colours else "TEXTURE"
-    shading.show_cavity = False
-    shading.show_shadows = False
-    shading.show_xray = False
-    shading.show_backface_culling = False
+    settings = render_settings(size, vertex_colours=vertex_colours, anti_aliasing=anti_aliasing)
     if scene.world is None:
         scene.world = bpy.data.worlds.new("visemo_playblast_world")
     scene.world.color = BACKGROUND
-    view = scene.view_settings
-    view.view_transform, view.look = "Standard", "None"
-    view.exposure, view.gamma, view.use_curve_mapping = 0.0, 1.0, False
-    r = scene.render
-    r.resolution_x = r.resolution_y = size
-    r.resolution_percentage = 100
-    r.pixel_aspect_x = r.pixel_aspect_y = 1.0
-    r.use_border = False
-    r.film_transparent = False
-    r.use_compositing = False  # a character file's compositor or sequencer must not
-    r.use_sequencer = False    # replace the render of the scene
-    r.use_stamp = False
-    settings = r.image_settings
-    settings.file_format = "BMP"
-    settings.color_mode = "RGB"
+    for path, value in settings.items():
+        _assign(scene, path, value)
+
+
+def render_still(scene) -> np.ndarray:
+    """Render ``scene`` as posed now; RGB uint8 [height, width, 3].
+
+    The scene must write BMP stills to ``scene.render.filepath`` (see
+    :func:`render_settings`); the file is overwritten by each call.
+    """
+    from .render import _quiet_stdout
+
+    with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
+        bpy.ops.render.render(write_still=True, scene=scene.name)
+    return _read_bmp(Path(bpy.path.abspath(scene.render.filepath)))
 
 
 def _world_points(obj):
@@ -261,7 +300,9 @@ def _key_moves(obj, key_names):
     A key's vertices are those it moves by at least 5 % of its largest move
     (ignores the numerical dust some exporters leave on every vertex).
     """
-    key = obj.data.shape_keys
+    key = obj.data.shape_keys if obj.type == "MESH" else None
+    if key is None:
+        return []
     n = len(obj.data.vertices)
     base = np.empty(n * 3, np.float32)
     key.reference_key.data.foreach_get("co", base)
@@ -278,6 +319,23 @@ def _key_moves(obj, key_names):
             idx = np.flatnonzero(dist >= 0.05 * top)
             moves.append((idx, delta[idx]))
     return moves
+
+
+def add_face_camera(scene, obj, mapping=None):
+    """A camera in front of the face of ``obj`` (a mesh already in ``scene``), made the scene's camera.
+
+    The face region is what the shape keys that take ARKit channels move
+    (``mapping`` as for :func:`~visemo.blender.rig.shape_key_map`; the mapping
+    stored on the object by default); the whole mesh when none does.  Adds
+    the object and camera data "visemo_playblast_camera" to ``scene``'s
+    master collection and returns the object: the caller removes both, and
+    puts the scene's old camera back, when done.
+    """
+    try:
+        keyed = {name for names in shape_key_map(obj, mapping).channels.values() for name in names}
+    except RigError:
+        keyed = set()
+    return _add_camera(scene, obj, keyed)
 
 
 def _add_camera(scene, obj, key_names):
