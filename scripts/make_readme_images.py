@@ -35,7 +35,7 @@ os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="visemo-
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
-PANELS = ("VISEMO_PT_main", "VISEMO_PT_timeline", "VISEMO_PT_mapping")
+PANELS = ("VISEMO_PT_main", "VISEMO_PT_timeline", "VISEMO_PT_mapping", "VISEMO_PT_video")
 ADDON_NAME = "visemo_addon_images"
 
 

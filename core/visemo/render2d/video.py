@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import AudioError
+from ..errors import AudioError, DependencyError
 from ..export.atomic import atomic_path
 
 __all__ = ["VideoInfo", "write_video", "video_rate", "AAC_SAMPLE_RATES"]
@@ -94,6 +94,15 @@ def video_rate(fps: float) -> Fraction:
     return rate
 
 
+def require_av():
+    """The ``av`` module (PyAV); :class:`~visemo.DependencyError` saying how to install it."""
+    try:
+        import av
+    except ImportError as e:
+        raise DependencyError(f"writing mp4 needs PyAV; run `pip install av` ({e})") from None
+    return av
+
+
 def write_video(
     path,
     frames: Iterable[np.ndarray],
@@ -123,10 +132,10 @@ def write_video(
     Raises ValueError (odd size, bad frame shape/dtype naming its index,
     wrong number of frames, frame_count not matching the audio's length) and
     :class:`~visemo.AudioError` (unreadable speech file); nothing is written
-    then.  The file is written atomically (see the module docstring).
+    then, and :class:`~visemo.DependencyError` without PyAV.  The file is
+    written atomically (see the module docstring).
     """
-    import av
-
+    av = require_av()
     path = Path(path)
     width, height = _check_size(width, height)
     rate = video_rate(fps)
