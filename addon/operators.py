@@ -77,12 +77,45 @@ def end_progress(op, context) -> None:
         _redraw(context)
 
 
-class VISEMO_OT_generate(bpy.types.Operator):
+class JobModal:
+    """The modal loop of an operator whose work runs in a job thread (``self._job``).
+
+    Each timer tick shows the job's stage (``labels``) and progress; Esc
+    cancels (reporting ``cancel_message``); when the job is done,
+    ``self._finish(context)`` ends the operator.
+    """
+
+    labels: dict = {}
+    cancel_message = "visemo: cancelled; nothing was changed"
+
+    def modal(self, context, event):
+        if event.type == "ESC" and event.value == "PRESS":
+            self.cancel(context)
+            self.report({"INFO"}, self.cancel_message)
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        job = self._job
+        show_progress(self, context, self.labels.get(job.stage, job.stage), job.fraction)
+        if not job.done:
+            return {"PASS_THROUGH"}
+        return self._finish(context)
+
+    def cancel(self, context):
+        """Esc, or Blender ending the operator: stop the worker, touch nothing."""
+        job = getattr(self, "_job", None)
+        if job is not None:
+            job.cancel()
+        end_progress(self, context)
+
+
+class VISEMO_OT_generate(JobModal, bpy.types.Operator):
     """Key the target's shape keys from the speech and the emotion (Esc cancels)"""
 
     bl_idname = "visemo.generate"
     bl_label = "Generate"
     bl_options = {"REGISTER", "UNDO"}
+    labels = STAGE_LABELS
 
     # Optional overrides of the panel's settings (scripts: bpy.ops.visemo.generate(speech_path=...)).
     speech_path: bpy.props.StringProperty(name="Speech", subtype="FILE_PATH", options={"SKIP_SAVE"})
@@ -132,32 +165,8 @@ class VISEMO_OT_generate(bpy.types.Operator):
         self._job = InferenceJob(p.request).start()
         return begin_progress(self, context)
 
-    def modal(self, context, event):
-        if event.type == "ESC" and event.value == "PRESS":
-            self.cancel(context)
-            self.report({"INFO"}, "visemo: cancelled; nothing was changed")
-            return {"CANCELLED"}
-        if event.type != "TIMER":
-            return {"PASS_THROUGH"}
-        job = self._job
-        show_progress(self, context, STAGE_LABELS.get(job.stage, job.stage), job.fraction)
-        if not job.done:
-            return {"PASS_THROUGH"}
-        return self._finish(context)
-
-    def cancel(self, context):
-        """Esc, or Blender ending the operator: stop the worker, touch nothing."""
-        job = getattr(self, "_job", None)
-        if job is not None:
-            job.cancel()
-        self._end_ui(context)
-
-    # -- shared end
-    def _end_ui(self, context) -> None:
-        end_progress(self, context)
-
     def _finish(self, context):
-        self._end_ui(context)
+        end_progress(self, context)
         job = self._job
         if isinstance(job.error, Cancelled):
             return {"CANCELLED"}

@@ -37,7 +37,7 @@ import bpy
 
 from . import generate
 from .job import Cancelled, JobRequest, PortraitJob, PortraitRequest, VideoWriter
-from .operators import (STAGE_LABELS, _error_text, _is_user_error, begin_progress, end_progress,
+from .operators import (STAGE_LABELS, JobModal, _error_text, _is_user_error, begin_progress, end_progress,
                         show_progress)
 from .preferences import addon_preferences
 
@@ -213,12 +213,14 @@ def add_to_sequencer(scene, plan: PortraitPlan, info) -> str:
     return f"; added to the sequencer as '{strip.name}' (channel {channel}, frame {plan.start_frame})"
 
 
-class VISEMO_OT_export_portrait(bpy.types.Operator):
+class VISEMO_OT_export_portrait(JobModal, bpy.types.Operator):
     """Render a talking-portrait video: the photo says the speech with the panel's emotion (Esc cancels)"""
 
     bl_idname = "visemo.export_portrait"
     bl_label = "Export Talking Portrait"
     bl_options = {"REGISTER", "UNDO"}
+    labels = PORTRAIT_LABELS
+    cancel_message = "visemo: talking portrait cancelled; no file was written"
 
     filepath: bpy.props.StringProperty(
         name="Output", subtype="FILE_PATH", options={"SKIP_SAVE"},
@@ -255,26 +257,6 @@ class VISEMO_OT_export_portrait(bpy.types.Operator):
             return {"CANCELLED"}
         self._job.start()
         return begin_progress(self, context)
-
-    def modal(self, context, event):
-        if event.type == "ESC" and event.value == "PRESS":
-            self.cancel(context)
-            self.report({"INFO"}, "visemo: talking portrait cancelled; no file was written")
-            return {"CANCELLED"}
-        if event.type != "TIMER":
-            return {"PASS_THROUGH"}
-        job = self._job
-        show_progress(self, context, PORTRAIT_LABELS.get(job.stage, job.stage), job.fraction)
-        if not job.done:
-            return {"PASS_THROUGH"}
-        return self._finish(context)
-
-    def cancel(self, context):
-        """Esc, or Blender ending the operator: the worker stops after its current frame, leaving no file."""
-        job = getattr(self, "_job", None)
-        if job is not None:
-            job.cancel()
-        end_progress(self, context)
 
     def _finish(self, context):
         end_progress(self, context)

@@ -7,7 +7,6 @@ FIELD_NOTES.md); ``test_no_hang_at_exit`` runs this file in a subprocess to
 prove it.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
 from visemo.emotion import EmotionTrack  # noqa: E402
 from visemo.pipeline import Performance  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
+from addon_harness import addon_fixture, scene  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
@@ -45,34 +45,7 @@ IN_SUBPROCESS = os.environ.get("VISEMO_ADDON_SUBPROCESS") == "1"
 PKG = "visemo_addon_under_test"
 
 
-def load_addon_package(name=PKG):
-    spec = importlib.util.spec_from_file_location(
-        name, ADDON / "__init__.py", submodule_search_locations=[str(ADDON)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def addon():
-    module = load_addon_package()
-    module.register()
-    try:
-        yield module
-    finally:
-        module.unregister()
-        for key in [k for k in sys.modules if k.startswith(PKG)]:
-            del sys.modules[key]
-
-
-@pytest.fixture
-def scene():
-    sc = new_empty_scene()
-    sc.render.fps = 30
-    sc.frame_start, sc.frame_end = 1, 10
-    return sc
+addon = addon_fixture(PKG)
 
 
 def make_active(obj):
@@ -441,8 +414,9 @@ class ModalHarness:
 
     def __init__(self, addon):
         op = bpy.types.VISEMO_OT_generate
-        for name in ("modal", "cancel", "_end_ui", "_finish"):
+        for name in ("modal", "cancel", "_finish"):
             setattr(self, name, getattr(op, name).__get__(self))
+        self.labels, self.cancel_message = op.labels, op.cancel_message  # JobModal's class settings
         self.addon = addon
         self.reports = []
         self._timer = None

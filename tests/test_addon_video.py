@@ -9,7 +9,6 @@ Rendering happens in this process, so it leaves with ``os._exit``
 subprocess that exits normally.
 """
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -31,12 +30,13 @@ import visemo.render2d  # noqa: E402
 from visemo import Animation, arkit  # noqa: E402
 from visemo.animation import frame_count  # noqa: E402
 from visemo.audio import load_audio  # noqa: E402
-from visemo.blender import build_head_object, new_empty_scene  # noqa: E402
+from visemo.blender import build_head_object  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
 from visemo.emotion import EmotionKey, EmotionTrack  # noqa: E402
 from visemo.pipeline import Performance  # noqa: E402
 from visemo.render2d.metrics import video_frames  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
+from addon_harness import addon_fixture, scene  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
@@ -47,34 +47,7 @@ TICK = SimpleNamespace(type="TIMER", value="NOTHING")
 ESC = SimpleNamespace(type="ESC", value="PRESS")
 
 
-def load_addon_package(name=PKG):
-    spec = importlib.util.spec_from_file_location(
-        name, ADDON / "__init__.py", submodule_search_locations=[str(ADDON)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def addon():
-    module = load_addon_package()
-    module.register()
-    try:
-        yield module
-    finally:
-        module.unregister()
-        for key in [k for k in sys.modules if k.startswith(PKG)]:
-            del sys.modules[key]
-
-
-@pytest.fixture
-def scene():
-    sc = new_empty_scene()
-    sc.render.fps = 30
-    sc.frame_start, sc.frame_end = 1, 10
-    return sc
+addon = addon_fixture(PKG)
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +145,9 @@ class Harness:
         for name in self.METHODS:
             if hasattr(op_class, name):
                 setattr(self, name, getattr(op_class, name).__get__(self))
+        for name in ("labels", "cancel_message"):  # JobModal's class settings
+            if hasattr(op_class, name):
+                setattr(self, name, getattr(op_class, name))
         self.filepath = ""
         self.size = 512
         self.__dict__.update(props)
