@@ -355,3 +355,20 @@ def test_unusual_but_valid_photos_work_and_come_out_upright(photos, rigs, tmp_pa
     # the same face in the same place: upright, found, fitted alike
     assert np.abs(rig.points[:468] - ref.points[:468]).mean() < 3.0
     assert abs(rig.pose_deg[2] - ref.pose_deg[2]) < 5.0
+
+
+def test_cli_refiner_option_applies_a_saved_refiner(photos, speech, tmp_path):
+    pytest.importorskip("torch")
+    from visemo.render2d.metrics import video_frames
+    from visemo.render2d.refine import RefinerConfig, build_network, save_refiner
+
+    config = RefinerConfig(net_size=32, channels=(4, 4, 8, 8))
+    save_refiner(build_network(config), config, tmp_path / "refiner")  # a new network returns v1's frame
+    common = ["animate", speech.path, "--portrait", photos["hopper"], "--size", "128", "--transcript", speech.text, "-q"]
+    plain = _visemo(*common, "-o", tmp_path / "plain.mp4")
+    refined = _visemo(*common, "--refiner", tmp_path / "refiner", "-o", tmp_path / "refined.mp4")
+    assert plain.returncode == 0 and refined.returncode == 0, (plain.stderr, refined.stderr)
+    for a, b in zip(video_frames(tmp_path / "plain.mp4"), video_frames(tmp_path / "refined.mp4")):
+        np.testing.assert_array_equal(a, b)
+    bad = _visemo(*common, "--refiner", tmp_path / "nothing", "-o", tmp_path / "bad.mp4")
+    assert bad.returncode == 2 and "refiner" in bad.stderr and not (tmp_path / "bad.mp4").exists()

@@ -164,10 +164,20 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--size", default=None, metavar="N|full",
                    help="video frame size: the square face crop's side in pixels (even, default 512), or 'full' "
                         "for the whole photo (--portrait only)")
+    a.add_argument("--refiner", default=None, metavar="DIR",
+                   help="a learned portrait refiner (from `visemo train portrait-refiner`) applied after the "
+                        "built-in generator; needs torch, uses a GPU when there is one")
     a.add_argument("--keep-expression", action="store_true",
                    help="keep the portrait's own expression under every emotion (default: an emotion you ask "
                         "for replaces a smile or frown the photo clearly shows; neutral keeps it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    t = sub.add_parser("train", help="train an optional model on your own data")
+    what = t.add_subparsers(dest="model", required=True)
+    from .train.portrait_refiner import add_arguments as refiner_arguments
+
+    refiner_arguments(what.add_parser(
+        "portrait-refiner", help="a learned refinement of the talking portrait, from talking-head videos "
+                                 "(self-supervised; torch)"))
     e = sub.add_parser("emotion", help="show the expression an emotion prompt maps to")
     e.add_argument("prompt", nargs="?", default=None,
                    help="emotion word or phrase, e.g. 'sadly surprised', 'not angry', 'joyeux'")
@@ -258,6 +268,8 @@ def _animate(args: argparse.Namespace) -> None:
         raise VisemoError("--portrait makes a video: add an .mp4 output, e.g. -o talk.mp4")
     if (args.size is not None or args.keep_expression) and not videos:
         raise VisemoError("--size and --keep-expression apply to .mp4 outputs only")
+    if args.refiner is not None and args.portrait is None:
+        raise VisemoError("--refiner refines a talking portrait: add --portrait PHOTO and an .mp4 output")
     size = video_size(args.size, args.portrait is not None) if videos else None
     if args.character is not None:
         if not Path(args.character).is_file():
@@ -270,7 +282,11 @@ def _animate(args: argparse.Namespace) -> None:
         from .blender.writer import open_character
 
         open_character(args.character, args.object)  # a bad rig fails before the slow work
-    rig = None
+    rig = refiner = None
+    if args.refiner is not None:  # a bad model fails before the slow work
+        from .render2d.refine import load_refiner
+
+        refiner = load_refiner(args.refiner)
     if args.portrait is not None:  # a bad photo fails before the slow work
         from .render2d import fit_portrait
 
@@ -315,7 +331,7 @@ def _animate(args: argparse.Namespace) -> None:
                 if rig is not None:
                     from .render2d import render_portrait
 
-                    render_portrait(perf, None, out, speech=args.speech, rig=rig,
+                    render_portrait(perf, None, out, speech=args.speech, rig=rig, refiner=refiner,
                                     keep_expression=args.keep_expression, progress=bar)
                 else:
                     from .blender.playblast import write_playblast
@@ -349,6 +365,10 @@ def main(argv: list[str] | None = None) -> int:
             _animate(args)
         elif args.command == "emotion":
             _emotion(args)
+        elif args.command == "train":
+            from .train.portrait_refiner import run
+
+            run(args)
         return 0
     except VisemoError as e:
         print(f"visemo: error: {e}", file=sys.stderr)

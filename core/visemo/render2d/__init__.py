@@ -64,7 +64,7 @@ def replacement(animation, emotion) -> np.ndarray | None:
 
 def render_portrait(animation, photo, path: str | os.PathLike, *, speech: str | os.PathLike | None,
                     size: int | None = DEFAULT_SIZE, rig=None, emotion=None, keep_expression: bool = False,
-                    progress: Callable[[int, int | None], None] | None = None) -> VideoInfo:
+                    refiner=None, progress: Callable[[int, int | None], None] | None = None) -> VideoInfo:
     """Write the talking-portrait mp4 of ``animation`` on ``photo`` to ``path``.
 
     ``animation``: an :class:`~visemo.Animation`, or the
@@ -76,7 +76,9 @@ def render_portrait(animation, photo, path: str | os.PathLike, *, speech: str | 
     (or per-frame strengths 0..1) the animation asks for; where it asks for
     an emotion, that emotion replaces one the photo itself shows (a smile);
     None keeps the photo's own throughout.  ``keep_expression``: never
-    replace it.  ``progress(done, total)`` after each frame.  The file
+    replace it.  ``refiner``: a learned refinement applied after generator
+    v1 (:func:`visemo.render2d.refine.load_refiner`; optional, runs on a
+    GPU when torch sees one).  ``progress(done, total)`` after each frame.  The file
     appears only when complete.  Raises :class:`~visemo.errors.ImageError`
     for unusable photos.
     """
@@ -88,7 +90,7 @@ def render_portrait(animation, photo, path: str | os.PathLike, *, speech: str | 
     if rig is None:
         rig = fit_portrait(photo, size)
     replace = None if keep_expression else replacement(animation, emotion)
-    renderer = PortraitRenderer(rig)
+    renderer = PortraitRenderer(rig, refiner=refiner)
     width, height = rig.size
     return write_video(Path(path), portrait_frames(renderer, animation.weights, replace), fps=animation.fps,
                        width=width, height=height, frame_count=animation.frames, audio=speech,

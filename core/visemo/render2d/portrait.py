@@ -15,7 +15,9 @@ and makes a frame in four steps:
 
 Pixels outside the mesh are the photo's own, bit for bit; a frame depends
 only on its weights (no state carried between frames), so the same curves
-give the same video.
+give the same video.  An optional learned ``refiner``
+(:func:`visemo.render2d.refine.load_refiner`, trained by ``visemo train
+portrait-refiner``) corrects v1's frame afterwards; it is never needed.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from . import topology as topo
 class PortraitRenderer:
     """Frames of one portrait: ``renderer.frame(weights)`` → RGB uint8 [H, W, 3]."""
 
-    def __init__(self, rig: PortraitRig, mesh: WarpMesh | None = None) -> None:
+    def __init__(self, rig: PortraitRig, mesh: WarpMesh | None = None, refiner=None) -> None:
         self.rig = rig
+        self.refiner = refiner  # optional learned refinement (visemo.render2d.refine), after v1
         self.mesh = mesh or build_mesh(rig)
         image = rig.image
         self.warp = BackwardWarp([image, lid_skin_image(image, self.mesh), eyeball_image(image, self.mesh)],
@@ -58,6 +61,8 @@ class PortraitRenderer:
         out = self.rig.image.copy()
         x0, y0, x1, y1 = self.mesh.roi
         out[y0:y1, x0:x1] = self.frame_roi(weights, replace)
+        if self.refiner is not None:
+            out = self.refiner.refine_frame(self, weights, out, replace)
         return out
 
     def frame_roi(self, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:

@@ -28,7 +28,7 @@ refined box pastes into the frame without a seam.  With the last layer of
 every head at zero (as a new network starts) the output *is* v1's frame.
 
 Run time: ``refiner = load_refiner(folder)`` then, per frame,
-``frame = refiner.refine_frame(renderer, weights, frame)`` (CUDA when
+``frame = refiner.refine_frame(renderer, weights, frame, replace)`` (CUDA when
 present, else CPU).  Without torch, :func:`load_refiner` raises
 :class:`~visemo.errors.DependencyError`.
 
@@ -147,11 +147,12 @@ def crop(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     return image[y0:y0 + side, x0:x0 + side]
 
 
-def v1_geometry(renderer, weights: np.ndarray) -> np.ndarray:
+def v1_geometry(renderer, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:
     """Generator v1's geometry for one frame: float32 [H, W, 5] over the working image.
 
     ``renderer``: a :class:`~visemo.render2d.portrait.PortraitRenderer`;
-    ``weights`` [52] ARKit weights (0..1).  Channels
+    ``weights`` [52] ARKit weights (0..1) and ``replace`` as given to its
+    ``frame`` (how much the frame's emotion replaces the photo's own).  Channels
     (:data:`GEOMETRY_CHANNELS`): backward flow x, y in *pixels* (the pixel at
     p shows the photo at p + flow; 0 where the mesh does not reach), then
     1.0 where v1 paints the mouth opening, draws a closing lid sheet, or
@@ -161,7 +162,7 @@ def v1_geometry(renderer, weights: np.ndarray) -> np.ndarray:
     from .mesh import EYE, HOLE, LID
 
     mesh = renderer.mesh
-    pos, src = mesh.frame(renderer.rig.displacement(weights))
+    pos, src = mesh.frame(renderer.rig.displacement(weights, replace))
     res = renderer.warp.warp(pos, src, mesh.layer, mesh.triangles)
     x0, y0, x1, y1 = mesh.roi
     rh, rw = y1 - y0, x1 - x0
@@ -366,19 +367,19 @@ class PortraitRefiner:
         out = (out[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0)
         return out.cpu().numpy()
 
-    def refine_frame(self, renderer, weights: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    def refine_frame(self, renderer, weights: np.ndarray, frame: np.ndarray, replace: float = 0.0) -> np.ndarray:
         """``frame`` (v1's RGB uint8 [H, W, 3] for ``weights`` [52]) with its face box refined.
 
         ``renderer``: the :class:`~visemo.render2d.portrait.PortraitRenderer`
-        that made ``frame``.  Returns a new array; pixels outside the face
-        box are ``frame``'s own.
+        that made ``frame`` (with ``replace``, as passed to its ``frame``).
+        Returns a new array; pixels outside the face box are ``frame``'s own.
         """
         rig = renderer.rig
         if self._prepared is None or self._prepared[0] is not rig:
             box = face_box(rig.points, rig.size, self.config.box_margin)
             self._prepared = (rig, box, self._tensor(crop(rig.image, box)))
         _, box, ref = self._prepared
-        geometry = crop_geometry(v1_geometry(renderer, weights), box)
+        geometry = crop_geometry(v1_geometry(renderer, weights, replace), box)
         out = np.array(frame, np.uint8, copy=True)
         x0, y0, side = box
         out[y0:y0 + side, x0:x0 + side] = self._run(crop(frame, box), ref, geometry)
