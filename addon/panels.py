@@ -109,7 +109,7 @@ class VISEMO_PT_main(bpy.types.Panel):
         elif s.emotion_source == "PHOTO":
             col.prop(s, "emotion_image", text="")
             if photo_unsupported():
-                col.label(text="Photo prompts need mediapipe, not in this build", icon="ERROR")
+                col.label(text="Photo prompts need the -video build (mediapipe)", icon="ERROR")
         else:
             col.label(text="From the words and the voice", icon="INFO")
         col.prop(s, "intensity", slider=True)
@@ -231,7 +231,7 @@ class VISEMO_PT_video(bpy.types.Panel):
         box.label(text="Talking Portrait", icon="IMAGE_DATA")
         box.prop(s, "portrait_photo", text="")
         if photo_unsupported():
-            box.label(text="The talking portrait needs mediapipe, not in this build", icon="ERROR")
+            box.label(text="The talking portrait needs the -video build (mediapipe)", icon="ERROR")
         row = box.row(align=True)
         row.prop(s, "portrait_whole", toggle=True)
         sub = row.row(align=True)

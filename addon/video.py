@@ -45,10 +45,9 @@ PORTRAIT_LABELS = dict(STAGE_LABELS, done="Rendering")
 USER_INPUT = {"PRESS", "RELEASE", "CLICK", "DOUBLE_CLICK", "CLICK_DRAG"}
 """Event values held back while a playblast renders (mouse moves and window events pass)."""
 MEDIAPIPE_MISSING = ("the talking portrait needs mediapipe (face landmarks), which this build of the visemo "
-                     "extension does not include; use the visemo command line with mediapipe installed "
-                     "(visemo animate SPEECH --portrait PHOTO -o talk.mp4)")
+                     "extension does not include; install the -video build of the extension")
 AV_MISSING = ("writing mp4 video needs PyAV (the av package), which this build of the visemo extension does "
-              "not include; install the -full build of the extension")
+              "not include; reinstall the extension from its zip")
 
 
 def _check_video_writer() -> None:

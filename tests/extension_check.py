@@ -1,6 +1,6 @@
 """Install the built extension zip into a Blender-like Python and use it (run as a subprocess).
 
-    python -S tests/extension_check.py ZIP BLENDER_SITE OUT.json
+    python -S tests/extension_check.py ZIP BLENDER_SITE OUT.json [--video]
 
 ``-S`` keeps the virtual environment's site-packages (with visemo, scipy,
 pocketsphinx ...) off ``sys.path``; BLENDER_SITE is a folder holding only what
@@ -9,6 +9,16 @@ every other import must come from the wheels the zip installed.  Run with
 ``BLENDER_USER_RESOURCES`` set to a temporary folder.  Writes what it found
 to OUT.json and exits 0; any failure raises (exit 1).  A class left registered
 would make this process hang at exit, which the caller's timeout catches.
+
+Every build ships PyAV, so a Playblast of the generated animation is always
+rendered and decoded.  ``--video`` (a ``-video`` zip) also imports
+mediapipe, OpenCV, Pillow, matplotlib, h5py and fer from the extension,
+renders a talking portrait of matplotlib's sample photo (grace_hopper.jpg)
+with :func:`visemo.render2d.render_portrait` and with the add-on's
+*Export Talking Portrait*, and decodes them.  Rendering in-process leaves a
+GPU worker thread that hangs interpreter exit, so after the playblast this
+script leaves with ``os._exit(0)`` once OUT.json is written (the
+left-registered check then reads ``dir(bpy.types)``).
 """
 
 import json
@@ -18,6 +28,7 @@ import time
 from pathlib import Path
 
 zip_path, blender_site, out_path = sys.argv[1:4]
+video = "--video" in sys.argv[4:]
 sys.path.insert(0, blender_site)
 
 import bpy  # noqa: E402
@@ -93,6 +104,80 @@ proc = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, t
 step("script", script_shipped=script.is_file(), script_rc=proc.returncode, script_stderr=proc.stderr[-2000:],
      script_stdout=proc.stdout[-500:], script_fbx=fbx.is_file() and fbx.stat().st_size > 0)
 
+# Playblast (every build ships PyAV): the generated animation, Workbench, small frames, with the speech.
+from visemo.render2d.metrics import video_frames  # noqa: E402
+
+
+def mp4_summary(path, jaw=None):
+    """Frame count, frame shape, audio streams, and (with ``jaw``, jawOpen per frame [T]) how much the
+    picture changes between the frames with the mouth open most and least (mean absolute difference, 0..255)."""
+    import av
+    import numpy as np
+
+    frames = list(video_frames(path))
+    with av.open(str(path)) as c:
+        audio = len(c.streams.audio)
+    spread = None
+    if jaw is not None and len(frames) == len(jaw):
+        wide, shut = int(np.argmax(jaw)), int(np.argmin(jaw))
+        spread = round(float(np.abs(frames[wide].astype(float) - frames[shut].astype(float)).mean()), 3)
+    return dict(frames=len(frames), shape=list(frames[0].shape) if frames else None, audio=audio,
+                std=round(float(frames[0].std()), 2) if frames else 0.0, spread=spread)
+
+
+import av  # noqa: E402
+
+blast = Path(out_path).with_name("blast.mp4")
+t = time.time()
+ret = bpy.ops.visemo.playblast(filepath=str(blast), size=64)
+jaw = fcs['key_blocks["jawOpen"].value']
+first, last = (int(round(k.co[0])) for k in (jaw.keyframe_points[0], jaw.keyframe_points[-1]))
+step("playblast", av_from_extension=str(Path(av.__file__).resolve()).startswith(local_site),
+     playblast_result=sorted(ret), playblast_keyed=last - first + 1,
+     playblast=mp4_summary(blast, [jaw.evaluate(f) for f in range(first, last + 1)]),
+     playblast_seconds=round(time.time() - t, 2))
+
+if video:
+    import importlib.metadata  # noqa: E402
+    import importlib.util  # noqa: E402
+    import shutil  # noqa: E402
+
+    vmods = {}
+    for name in ("cv2", "mediapipe", "PIL", "matplotlib", "h5py", "fer"):
+        mod = __import__(name)
+        vmods[name] = str(Path(mod.__file__).resolve())
+
+    step("video_imports", video_modules=vmods,
+         video_all_from_extension=all(p.startswith(local_site) for p in vmods.values()),
+         not_shipped={m: importlib.util.find_spec(m) is None
+                      for m in ("jax", "jaxlib", "sentencepiece", "sounddevice", "tensorflow", "torch")},
+         opencv_dists=sorted({d.metadata["Name"] for d in importlib.metadata.distributions()
+                              if d.metadata["Name"].lower().startswith("opencv")}))
+
+    from matplotlib import cbook  # noqa: E402
+    from visemo import arkit  # noqa: E402
+    from visemo.emotion.photo_fer import fer_available  # noqa: E402
+    from visemo.pipeline import perform  # noqa: E402
+    from visemo.render2d import render_portrait  # noqa: E402
+
+    photo = Path(out_path).with_name("grace_hopper.jpg")
+    shutil.copy(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), photo)
+    t = time.time()
+    perf = perform(str(sample_speech()), "happy", transcript=s.transcript, fps=25)
+    portrait = Path(out_path).with_name("portrait.mp4")
+    info = render_portrait(perf, photo, portrait, speech=str(sample_speech()), size=128)
+    jaw_open = perf.animation.weights[:, arkit.NAMES.index("jawOpen")]
+    step("portrait", fer_available=fer_available(), portrait_expected=perf.animation.frames,
+         portrait=mp4_summary(portrait, jaw_open), portrait_info=[info.frames, info.width, info.height],
+         portrait_seconds=round(time.time() - t, 2))
+
+    s.portrait_photo, s.portrait_size = str(photo), 64
+    op_out = Path(out_path).with_name("operator_portrait.mp4")
+    t = time.time()
+    ret = bpy.ops.visemo.export_portrait(filepath=str(op_out))
+    step("export_portrait", export_portrait_result=sorted(ret), export_portrait=mp4_summary(op_out),
+         export_portrait_seconds=round(time.time() - t, 2))
+
 addon_utils.disable(module_name, default_set=True, handle_error=None)
 left = [n for n in dir(bpy.types) if n.startswith(("VISEMO_", "visemo"))]
 step("disabled", left_registered=left, scene_prop=hasattr(bpy.types.Scene, "visemo"))
@@ -104,3 +189,5 @@ step("uninstalled", uninstall_result=sorted(ret),
 
 Path(out_path).write_text(json.dumps(result, indent=1))
 print("extension_check: done")
+sys.stdout.flush()
+os._exit(0)  # the playblast's render left a GPU worker thread that would hang a normal exit

@@ -734,7 +734,7 @@ def test_photo_source_says_when_mediapipe_is_missing(addon, scene, monkeypatch):
     panels = sys.modules[f"{PKG}.panels"]
     make_active(build_head_object(*grid_head()))
     scene.visemo.emotion_source = "PHOTO"
-    hint = "Photo prompts need mediapipe, not in this build"
+    hint = "Photo prompts need the -video build (mediapipe)"
     assert hint not in mri.flatten_text(mri.record_panels(bpy.context))  # installed here
     monkeypatch.setattr(panels, "photo_unsupported", lambda: True)
     assert hint in mri.flatten_text(mri.record_panels(bpy.context))

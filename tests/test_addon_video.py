@@ -234,7 +234,7 @@ def test_panel_shows_the_video_steps(addon, scene, monkeypatch):
     labels = record(monkeypatch)
     assert {"Video", "Talking Portrait", "Whole Photo", "Size", "Add to Sequencer",
             "Export Talking Portrait", "Playblast"} <= set(labels)
-    hint = "The talking portrait needs mediapipe, not in this build"
+    hint = "The talking portrait needs the -video build (mediapipe)"
     assert hint not in labels  # mediapipe is installed here
     panels = sys.modules[f"{PKG}.panels"]
     monkeypatch.setattr(panels, "photo_unsupported", lambda: True)
