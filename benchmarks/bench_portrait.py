@@ -248,7 +248,7 @@ def section_blinks() -> list[str]:
 
 
 SPEED_CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from visemo.animation import Animation
 from visemo.render2d import fit_portrait, render_portrait
@@ -258,8 +258,9 @@ anim = Animation.load(anim_path)
 t = time.perf_counter()
 info = render_portrait(anim, None, out, speech=speech, rig=rig)
 took = time.perf_counter() - t
-print(json.dumps({"frames": info.frames, "seconds": took, "duration": info.duration,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM: this process's own peak (ru_maxrss would carry the forking parent's peak across exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"frames": info.frames, "seconds": took, "duration": info.duration, "peak_mb": hwm / 1024}))
 """
 
 

@@ -80,7 +80,7 @@ class PortraitRig:
     negative = nearer).  ``basis`` float32 [52, 478, 2]: landmark motion in
     pixels per unit of each ARKit channel.  ``rest_offset`` float32 [478, 2]:
     constant motion that closes the photo's mouth.  ``baseline`` float32 [52]:
-    weights taken off every frame (the photo's own emotion).
+    the photo's own emotion, taken off frames that ask for another.
     ``px_per_m``: pixels per metre of the head.  ``pose_deg`` (yaw, pitch,
     roll).  ``crop`` (x0, y0, side, factor): the working image is the
     photo's square at (x0, y0) of ``side`` pixels scaled by ``factor``
@@ -106,11 +106,6 @@ class PortraitRig:
     def size(self) -> tuple[int, int]:
         """(width, height) of the working image in pixels."""
         return self.image.shape[1], self.image.shape[0]
-
-    @property
-    def mouth_width(self) -> float:
-        """Distance between the mouth corners (pixels)."""
-        return float(np.linalg.norm(self.points[308] - self.points[78]))
 
     def displacement(self, weights: np.ndarray, replace: float = 0.0) -> np.ndarray:
         """Landmark motion float32 [478, 2] (pixels) for one frame's ARKit ``weights`` [52].
@@ -258,6 +253,11 @@ def match_blinks(basis: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out
 
 
+def mouth_width(points: np.ndarray) -> float:
+    """Distance between the inner mouth corners (pixels)."""
+    return float(np.linalg.norm(points[308] - points[78]))
+
+
 def mouth_gap(points: np.ndarray) -> np.ndarray:
     """Per inner-lip pair, how far apart the lips are along the face's down axis (pixels, [9])."""
     down = face_down(points)
@@ -274,7 +274,7 @@ def closing_offset(points: np.ndarray) -> np.ndarray:
     its inner partner, and the rest follows harmonically with the face
     outline, eyes and brows held still.
     """
-    width = float(np.linalg.norm(points[308] - points[78]))
+    width = mouth_width(points)
     gaps = np.clip(mouth_gap(points), 0.0, None)
     if gaps.max(initial=0.0) < REST_CLOSE_THRESHOLD * width:
         return np.zeros((LANDMARK_COUNT, 2), np.float32)
@@ -369,7 +369,7 @@ def fit_portrait(photo: str | os.PathLike | np.ndarray, size: int | None = 512, 
     points = face.points[:, :2].astype(np.float64)
     basis = match_blinks(motion_basis(model, px_per_m, np.asarray(info["rotation"])), points)
     baseline, label = photo_baseline(work, face, weights)
-    width = float(np.linalg.norm(points[308] - points[78]))
+    width = mouth_width(points)
     return PortraitRig(image=work, points=points, depth=face.points[:, 2].astype(np.float64),
                        basis=basis, rest_offset=closing_offset(points), baseline=baseline,
                        px_per_m=px_per_m, pose_deg=(yaw, pitch, roll), crop=crop, photo_label=label,
