@@ -262,9 +262,9 @@ def render_still(scene) -> np.ndarray:
     The scene must write BMP stills to ``scene.render.filepath`` (see
     :func:`render_settings`); the file is overwritten by each call.
     """
-    from .render import _quiet_stdout
+    from ..quiet import silenced
 
-    with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
+    with silenced(1):  # Blender prints "Saved: ..." for every frame
         bpy.ops.render.render(write_still=True, scene=scene.name)
     return _read_bmp(Path(bpy.path.abspath(scene.render.filepath)))
 

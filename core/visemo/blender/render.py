@@ -15,10 +15,7 @@ render in a subprocess that leaves with ``os._exit`` (see the tests).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +25,7 @@ import numpy as np
 from .. import arkit
 from ..face.landmarks import Camera
 from ..face.model import FaceModel, load_face_model
+from ..quiet import silenced
 from .head import build_head_object
 from .scene import new_empty_scene
 
@@ -46,20 +44,6 @@ LASHES = (0.05, 0.04, 0.03)
 TEETH = (0.92, 0.90, 0.84)
 TONGUE = (0.60, 0.25, 0.25)
 BACKGROUND = (0.30, 0.33, 0.36)
-
-
-@contextlib.contextmanager
-def _quiet_stdout():
-    """Send file descriptor 1 (where Blender's C code prints) to /dev/null for a while."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def paint(model: FaceModel) -> np.ndarray:
@@ -166,7 +150,7 @@ class HeadRenderer:
         self.camera_object.rotation_euler = mathutils.Matrix(cam.rotation.tolist()).to_euler()
         path = self._tmp / "render.png"
         self.scene.render.filepath = str(path)
-        with _quiet_stdout():  # Blender prints "Saved: ..." for every frame
+        with silenced(1):  # Blender prints "Saved: ..." for every frame
             self.bpy.ops.render.render(write_still=True)
         img = self.bpy.data.images.load(str(path))
         try:

@@ -28,10 +28,7 @@ turns the first into a right-handed frame with the model's axis directions.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +37,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DependencyError, ModelError
+from ..quiet import silenced
 from .model import FaceModel, load_face_model
 from .storage import sha256_file
 
@@ -115,20 +113,6 @@ def _face_mesh_module():
     return face_mesh
 
 
-@contextlib.contextmanager
-def _stderr_silenced():
-    """Send file descriptor 2 (where C++ libraries log) to /dev/null for a while."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def detect_faces(rgb: np.ndarray, max_faces: int = 4) -> list[FaceLandmarks]:
     """All faces (up to ``max_faces``) that mediapipe finds in ``rgb`` (uint8 [H, W, 3]).
 
@@ -145,7 +129,7 @@ def detect_faces(rgb: np.ndarray, max_faces: int = 4) -> list[FaceLandmarks]:
         mesh = _MESH.get(max_faces)
         if mesh is None:
             # mediapipe's C++ side logs set-up chatter to stderr on the first graph and run
-            with _stderr_silenced():
+            with silenced(2):
                 mesh = face_mesh.FaceMesh(static_image_mode=True, max_num_faces=max_faces,
                                           refine_landmarks=True, min_detection_confidence=0.5)
                 result = mesh.process(img)

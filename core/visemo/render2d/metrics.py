@@ -46,9 +46,9 @@ def eye_aspect_ratio(points: np.ndarray) -> tuple[float, float]:
 
 def video_frames(path: str | os.PathLike) -> Iterator[np.ndarray]:
     """The frames of a video file as RGB uint8 [H, W, 3], decoded one at a time (PyAV)."""
-    import av
+    from .video import require_av
 
-    with av.open(os.fspath(path)) as container:
+    with require_av().open(os.fspath(path)) as container:
         for frame in container.decode(video=0):
             yield frame.to_ndarray(format="rgb24")
 

@@ -99,7 +99,7 @@ def require_av():
     try:
         import av
     except ImportError as e:
-        raise DependencyError(f"writing mp4 needs PyAV; run `pip install av` ({e})") from None
+        raise DependencyError(f"reading and writing mp4 needs PyAV; run `pip install av` ({e})") from None
     return av
 
 

@@ -175,12 +175,9 @@ class TrainReport:
 # ---------------------------------------------------------------------- video reading
 def read_frames(path: str | os.PathLike) -> tuple[float, Iterator[np.ndarray]]:
     """(fps, iterator of RGB uint8 frames [H, W, 3]) of a video file (PyAV)."""
-    try:
-        import av
-    except ImportError as e:
-        from ..errors import DependencyError
+    from ..render2d.video import require_av
 
-        raise DependencyError(f"reading videos needs PyAV; run `pip install av` ({e})") from None
+    av = require_av()
     path = Path(path)
     if not path.is_file():
         raise VisemoError(f"video not found: {path}; pass existing video files")
