@@ -108,6 +108,18 @@ class JobModal:
             job.cancel()
         end_progress(self, context)
 
+    def _failed(self):
+        """``{'CANCELLED'}`` when the job was cancelled or failed (the error reported), else None."""
+        job = self._job
+        if isinstance(job.error, Cancelled):
+            return {"CANCELLED"}
+        if job.error is not None:
+            if not _is_user_error(job.error) and job.trace:
+                print(job.trace)
+            self.report({"ERROR"}, _error_text(job.error))
+            return {"CANCELLED"}
+        return None
+
 
 class VISEMO_OT_generate(JobModal, bpy.types.Operator):
     """Key the target's shape keys from the speech and the emotion (Esc cancels)"""
@@ -167,16 +179,11 @@ class VISEMO_OT_generate(JobModal, bpy.types.Operator):
 
     def _finish(self, context):
         end_progress(self, context)
-        job = self._job
-        if isinstance(job.error, Cancelled):
-            return {"CANCELLED"}
-        if job.error is not None:
-            if not _is_user_error(job.error) and job.trace:
-                print(job.trace)
-            self.report({"ERROR"}, _error_text(job.error))
-            return {"CANCELLED"}
+        failed = self._failed()
+        if failed:
+            return failed
         try:
-            message = generate.apply(context, self._plan_data, job.result)
+            message = generate.apply(context, self._plan_data, self._job.result)
         except Exception as e:
             if not _is_user_error(e):
                 traceback.print_exc()

@@ -36,7 +36,7 @@ from pathlib import Path
 import bpy
 
 from . import generate
-from .job import Cancelled, JobRequest, PortraitJob, PortraitRequest, VideoWriter
+from .job import JobRequest, PortraitJob, PortraitRequest, VideoWriter
 from .operators import (STAGE_LABELS, JobModal, _error_text, _is_user_error, begin_progress, end_progress,
                         show_progress)
 from .preferences import addon_preferences
@@ -259,15 +259,10 @@ class VISEMO_OT_export_portrait(JobModal, bpy.types.Operator):
 
     def _finish(self, context):
         end_progress(self, context)
-        job, plan = self._job, self._plan_data
-        if isinstance(job.error, Cancelled):
-            return {"CANCELLED"}
-        if job.error is not None:
-            if not _is_user_error(job.error) and job.trace:
-                print(job.trace)
-            self.report({"ERROR"}, _error_text(job.error))
-            return {"CANCELLED"}
-        info = job.result
+        failed = self._failed()
+        if failed:
+            return failed
+        info, plan = self._job.result, self._plan_data
         message = f"visemo: wrote {info.path} ({info.frames} frames, {info.width}x{info.height})"
         if plan.add_strip:
             try:

@@ -33,7 +33,7 @@ from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
 from visemo.emotion import EmotionTrack  # noqa: E402
 from visemo.pipeline import Performance  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
-from addon_harness import addon_fixture, scene  # noqa: E402,F401
+from addon_harness import addon_fixture, exits_cleanly, scene  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
@@ -414,7 +414,7 @@ class ModalHarness:
 
     def __init__(self, addon):
         op = bpy.types.VISEMO_OT_generate
-        for name in ("modal", "cancel", "_finish"):
+        for name in ("modal", "cancel", "_failed", "_finish"):
             setattr(self, name, getattr(op, name).__get__(self))
         self.labels, self.cancel_message = op.labels, op.cancel_message  # JobModal's class settings
         self.addon = addon
@@ -759,12 +759,4 @@ def test_readme_png_writer_round_trips(tmp_path):
 # ---------------------------------------------------------------- exit
 @pytest.mark.skipif(IN_SUBPROCESS, reason="already inside the subprocess")
 def test_no_hang_at_exit():
-    env = dict(os.environ, VISEMO_ADDON_SUBPROCESS="1",
-               BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__)),
-         "-k", "register or enable or preferences or keys_the_target or escape or mapping_table"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=str(ROOT),
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert " passed" in proc.stdout
+    exits_cleanly(__file__, "register or enable or preferences or keys_the_target or escape or mapping_table")

@@ -10,7 +10,6 @@ subprocess that exits normally.
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from visemo.emotion import EmotionKey, EmotionTrack  # noqa: E402
 from visemo.pipeline import Performance  # noqa: E402
 from visemo.render2d.metrics import video_frames  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
-from addon_harness import addon_fixture, scene  # noqa: E402,F401
+from addon_harness import addon_fixture, exits_cleanly, scene  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = ROOT / "addon"
@@ -139,7 +138,7 @@ class Harness:
     manager would: ``begin`` (invoke without the timer), TIMER ticks, ESC.
     """
 
-    METHODS = ("modal", "cancel", "_begin", "_finish", "_advance", "_status")
+    METHODS = ("modal", "cancel", "_failed", "_begin", "_finish", "_advance", "_status")
 
     def __init__(self, op_class, **props):
         for name in self.METHODS:
@@ -534,12 +533,4 @@ def test_playblast_escape_leaves_no_file_and_the_scene_as_it_was(addon, scene, l
 @pytest.mark.skipif(IN_SUBPROCESS, reason="already inside the subprocess")
 def test_no_hang_at_exit():
     """Registering and unregistering the video steps lets the process exit normally."""
-    env = dict(os.environ, VISEMO_ADDON_SUBPROCESS="1",
-               BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__)),
-         "-k", "register or disabled or output_paths or input_errors"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=str(ROOT),
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert " passed" in proc.stdout
+    exits_cleanly(__file__, "register or disabled or output_paths or input_errors")
