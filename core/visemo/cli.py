@@ -148,12 +148,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="write the emotion keys used (.json or .csv), e.g. those --emotion auto made, to edit "
                         "and pass back with --emotion-keys")
     a.add_argument("--transcript", default=None, help="the spoken words, or a .txt file holding them")
+    a.add_argument("--language", default=None, metavar="CODE",
+                   help="the transcript's language, an ISO code (default en): cs, ru, ca, it, fr, de, ...")
     a.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     a.add_argument("--seed", type=int, default=0, help="seed for blinks and eye motion (default 0)")
     a.add_argument("--no-blinks", action="store_true", help="no spontaneous blinks")
     a.add_argument("--no-eye-motion", action="store_true", help="no eye saccades")
-    a.add_argument("--recognizer", choices=("auto", "whisper", "phones"), default="auto",
-                   help="without a transcript: Whisper words + alignment, or phone recognition")
+    a.add_argument("--recognizer", choices=("auto", "model", "whisper", "phones"), default="auto",
+                   help="without a transcript: the speech → articulation model (auto: any language), Whisper "
+                        "words + English alignment, or English phone recognition")
     a.add_argument("--max-seconds", type=float, default=1800.0,
                    help="refuse speech longer than this (default 1800 s)")
     a.add_argument("--character", default=None, help="a .blend holding the character to key")
@@ -310,7 +313,7 @@ def _animate(args: argparse.Namespace) -> None:
     perf = perform(
         args.speech, emotion, emotion_image=emotion_image, transcript=transcript, intensity=args.intensity,
         fps=args.fps, seed=args.seed, blinks=not args.no_blinks,
-        eye_motion=not args.no_eye_motion, recognizer=args.recognizer,
+        eye_motion=not args.no_eye_motion, recognizer=args.recognizer, language=args.language,
         max_seconds=args.max_seconds, progress=progress,
     )
     anim = perf.animation

@@ -99,6 +99,7 @@ def perform(
     blinks: bool = True,
     eye_motion: bool = True,
     recognizer: str = "auto",
+    language: str | None = None,
     max_seconds: float = 1800.0,
     progress: Progress | None = None,
 ) -> Performance:
@@ -112,8 +113,12 @@ def perform(
     (instead of ``emotion``).  ``intensity``: 0..1, scales the emotion.
     ``transcript``: the words spoken, if known (better alignment).
     ``fps``: output frames per second.  ``seed``: same seed, same blinks and
-    eye motion.  ``recognizer``: "auto" (Whisper transcript when installed,
-    else phone recognition), "whisper" or "phones".  ``max_seconds``: longer
+    eye motion.  ``recognizer`` (speech without a transcript): "auto" (the
+    speech → articulation model, any language; Whisper only where words are
+    needed: ``"auto"`` emotion), "model", "whisper" (words + English
+    alignment) or "phones".  ``language``: the transcript's language (ISO
+    code; default English): other languages are timed through espeak-ng's
+    phones and the articulation model.  ``max_seconds``: longer
     speech is refused (AudioError) before decoding.  ``progress(stage,
     fraction)`` is called as stages start.
     """
@@ -128,13 +133,20 @@ def perform(
     report("audio", 0.0)
     audio = load_audio(speech, sample_rate=sample_rate, max_seconds=max_seconds)
     report("phonemes", 0.1)
-    timings = phoneme_timings(audio, transcript=transcript, recognizer=recognizer)
+    timings = phoneme_timings(audio, transcript=transcript, recognizer=recognizer, language=language)
     segments = tuple(timings.segments)
     if track is None:
         from .emotion.auto import auto_emotion_track
 
         report("emotion", 0.65)
-        track = auto_emotion_track(audio, timings).scaled(intensity)
+        words = timings
+        if timings.transcript is None:  # the mouth was timed without words; auto needs them
+            from .speech.timings import transcribe_words
+            from .speech.transcribe import whisper_available
+
+            if whisper_available():
+                words = transcribe_words(audio)
+        track = auto_emotion_track(audio, words).scaled(intensity)
     report("articulation", 0.7)
     frames = frame_count(audio.duration, fps)
     times = np.arange(frames) / fps

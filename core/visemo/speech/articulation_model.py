@@ -1,0 +1,185 @@
+"""Run the speech → articulation model: audio in any language → mouth-class segments.
+
+The model (``models/articulation``, trained by :mod:`visemo.train.articulation`)
+reads log-mel frames (:mod:`visemo.audio.melspec`, 100 per second) and gives
+per frame a score for each language-independent mouth class
+(:mod:`visemo.speech.articulation_classes`).  It is causal with a fixed
+look-ahead and carries its state explicitly, so:
+
+- :meth:`ArticulationModel.posteriors` runs a whole recording at once;
+- :class:`ArticulationStream` runs it on chunks as they arrive and gives the
+  same frames (the look-ahead is the only delay).
+
+:func:`decode_segments` turns per-frame class probabilities into segments
+(Viterbi with a cost for switching class, so single-frame flickers do not
+become mouth movements), each named by its class's representative ARPAbet
+phone, which the procedural engine (:mod:`visemo.lipsync`) then turns into
+curves exactly as it does aligned phonemes.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..audio.melspec import FRAME_RATE, MelStream, log_mel
+from ..errors import ModelError
+from .articulation_classes import CLASSES, REPRESENTATIVE
+from .phonemes import PhonemeSegment, tile
+
+MODEL_NAME = "articulation"
+
+SWITCH_COST = 4.0
+"""Viterbi cost (nats) of changing class between two frames."""
+
+
+class ArticulationModel:
+    """The shipped articulation model (ONNX, run with onnxruntime on one thread)."""
+
+    def __init__(self, name: str = MODEL_NAME) -> None:
+        from .. import models
+
+        self.model = models.load(name)
+        card = self.model.card
+        self.classes = self.model.channels("main", "logits")
+        unknown = set(self.classes) - set(CLASSES)
+        if unknown:
+            raise ModelError(f"model {name!r} names classes this visemo does not know: {sorted(unknown)}; "
+                             "update visemo or the model folder")
+        self.lookahead = int(card.get("lookahead_frames", 0))
+        inputs = card["files"]["main"]["inputs"]
+        self.state_names = [n for n in inputs if n != "log_mel"]
+        self.state_shapes = [tuple(inputs[n]["shape"]) for n in self.state_names]
+        self.session = self.model.session("main")
+        # model column → index in CLASSES (columns are read by name)
+        self._order = np.array([self.classes.index(c) if c in self.classes else -1 for c in CLASSES])
+
+    def zero_states(self) -> list[np.ndarray]:
+        """Initial states: zeros."""
+        return [np.zeros(s, np.float32) for s in self.state_shapes]
+
+    def run(self, mel: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(logits [n, C] in model column order, new states) for log-mel frames [n, 64]."""
+        feeds = {"log_mel": np.ascontiguousarray(mel[None], np.float32),
+                 **dict(zip(self.state_names, states))}
+        out = self.session.run(feeds)
+        return out["logits"][0], [out[f"{n}_out"] for n in self.state_names]
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Softmax of model logits, columns in :data:`CLASSES` order, float32 [n, len(CLASSES)]."""
+        z = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        out = np.zeros((len(p), len(CLASSES)), np.float32)
+        for k, col in enumerate(self._order):
+            if col >= 0:
+                out[:, k] = p[:, col]
+        return out
+
+    def posteriors(self, samples: np.ndarray) -> np.ndarray:
+        """Class probabilities float32 [frames, len(CLASSES)] of 16 kHz ``samples``, row t = frame t."""
+        mel = log_mel(samples)
+        if not len(mel):
+            return np.zeros((0, len(CLASSES)), np.float32)
+        tail = np.repeat(mel[-1:], self.lookahead, axis=0)  # look-ahead past the end
+        logits, _ = self.run(np.concatenate([mel, tail]), self.zero_states())
+        return self.probabilities(logits[self.lookahead:])
+
+    def stream(self) -> "ArticulationStream":
+        """A new :class:`ArticulationStream` on this model."""
+        return ArticulationStream(self)
+
+
+class ArticulationStream:
+    """Class probabilities of audio pushed in chunks; frame t is known ``lookahead`` frames later.
+
+    Concatenating what :meth:`push` and :meth:`finish` return gives the same
+    rows as :meth:`ArticulationModel.posteriors` on the whole audio (within
+    floating-point rounding).
+    """
+
+    def __init__(self, model: ArticulationModel) -> None:
+        self.model = model
+        self.mel = MelStream()
+        self.states = model.zero_states()
+        self.skip = model.lookahead   # leading outputs that name frames before the start
+        self.last = None               # the latest mel frame (repeated past the end)
+        self.frames = 0                # rows returned so far
+
+    def _run(self, mel: np.ndarray) -> np.ndarray:
+        if not len(mel):
+            return np.zeros((0, len(CLASSES)), np.float32)
+        self.last = mel[-1:]
+        logits, self.states = self.model.run(mel, self.states)
+        probs = self.model.probabilities(logits)
+        cut = min(self.skip, len(probs))
+        self.skip -= cut
+        probs = probs[cut:]
+        self.frames += len(probs)
+        return probs
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Probabilities [n, len(CLASSES)] of the frames completed so far (possibly none)."""
+        return self._run(self.mel.push(samples))
+
+    def finish(self) -> np.ndarray:
+        """The remaining frames' probabilities (the look-ahead past the end filled in)."""
+        rest = self.mel.finish()
+        out = [self._run(rest)]
+        if self.last is not None:
+            out.append(self._run(np.repeat(self.last, self.model.lookahead, axis=0)))
+        return np.concatenate(out) if out else np.zeros((0, len(CLASSES)), np.float32)
+
+
+@functools.lru_cache(maxsize=2)
+def load_articulation_model(name: str = MODEL_NAME) -> ArticulationModel:
+    """The articulation model (cached per process)."""
+    return ArticulationModel(name)
+
+
+def viterbi(probabilities: np.ndarray, switch_cost: float = SWITCH_COST) -> np.ndarray:
+    """Most likely class per frame, int [T]: log-probabilities minus ``switch_cost`` per change."""
+    logp = np.log(np.maximum(probabilities, 1e-6)).astype(np.float64)
+    T, C = logp.shape
+    if T == 0:
+        return np.zeros(0, np.int64)
+    back = np.zeros((T, C), np.int64)
+    score = logp[0].copy()
+    for t in range(1, T):
+        best = int(np.argmax(score))
+        stay = score
+        move = score[best] - switch_cost
+        back[t] = np.where(stay >= move, np.arange(C), best)
+        score = np.maximum(stay, move) + logp[t]
+    path = np.empty(T, np.int64)
+    path[-1] = int(np.argmax(score))
+    for t in range(T - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+def decode_segments(probabilities: np.ndarray, duration: float,
+                    switch_cost: float = SWITCH_COST) -> list[PhonemeSegment]:
+    """Segments tiling [0, ``duration``] s, named by each class's representative phone.
+
+    ``probabilities`` [T, len(CLASSES)] at 100 frames per second (row t is
+    the frame centred on t / 100 s).
+    """
+    path = viterbi(probabilities, switch_cost)
+    segs = []
+    start = 0
+    for t in range(1, len(path) + 1):
+        if t == len(path) or path[t] != path[start]:
+            a = max(0.0, (start - 0.5) / FRAME_RATE)
+            b = min(duration, (t - 0.5) / FRAME_RATE) if t < len(path) else duration
+            if b > a:
+                segs.append(PhonemeSegment(REPRESENTATIVE[CLASSES[path[start]]], a, b))
+            start = t
+    return tile(segs, duration)
+
+
+def recognize_articulation(audio) -> list[PhonemeSegment]:
+    """Mouth-class segments (as representative phones) of a 16 kHz :class:`~visemo.audio.Audio`."""
+    model = load_articulation_model()
+    return decode_segments(model.posteriors(audio.samples), audio.duration)
