@@ -174,6 +174,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="keep the portrait's own expression under every emotion (default: an emotion you ask "
                         "for replaces a smile or frown the photo clearly shows; neutral keeps it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    s = sub.add_parser("stream", help="live: raw 16 kHz mono PCM on stdin → one JSON line of 52 weights per frame")
+    from .stream import add_arguments as stream_arguments
+
+    stream_arguments(s)
     t = sub.add_parser("train", help="train an optional model on your own data")
     what = t.add_subparsers(dest="model", required=True)
     from .train.portrait_refiner import add_arguments as refiner_arguments
@@ -368,6 +372,10 @@ def main(argv: list[str] | None = None) -> int:
             _animate(args)
         elif args.command == "emotion":
             _emotion(args)
+        elif args.command == "stream":
+            from .stream import run_stream
+
+            return run_stream(args)
         elif args.command == "train":
             from .train.portrait_refiner import run
 

@@ -53,7 +53,7 @@ def blink_times(duration: float, rng: np.random.Generator, settings: BlinkSettin
     return np.array(times, np.float64)
 
 
-def _blink_profile(t: np.ndarray, start: float, s: BlinkSettings, depth: float) -> np.ndarray:
+def blink_profile(t: np.ndarray, start: float, s: BlinkSettings, depth: float) -> np.ndarray:
     """Eyelid closure (0..depth) of one blink starting at ``start`` at times ``t``."""
     x = t - start
     out = np.zeros_like(t)
@@ -75,17 +75,20 @@ def blink_curves(frames: int, fps: float, seed: int | None, settings: BlinkSetti
     at up to 30 fps, and the profile is sampled at the frame nearest its peak).
     """
     rng = np.random.default_rng(seed)
+    # depth and left/right lag from a generator of their own, so blink k's shape does not depend on
+    # how many blinks the clip holds (a stream, visemo.stream, makes the same blinks as a file)
+    shapes = np.random.default_rng(None if seed is None else (seed, 1))
     t = np.arange(frames) / fps
     out = np.zeros((frames, 2), np.float64)
     for start in blink_times(frames / fps, rng, settings):
         a = settings.asymmetry
-        depth = 1.0 - rng.uniform(0, a, size=2)
-        lag = rng.uniform(-a, a) * settings.close
+        depth = 1.0 - shapes.uniform(0, a, size=2)
+        lag = shapes.uniform(-a, a) * settings.close
         # snap the peak onto a frame so every blink is visible at low fps
         peak = start + settings.close + 0.5 * settings.hold
         start += round(peak * fps) / fps - peak
-        out[:, 0] = np.maximum(out[:, 0], _blink_profile(t, start, settings, depth[0]))
-        out[:, 1] = np.maximum(out[:, 1], _blink_profile(t, start + lag, settings, depth[1]))
+        out[:, 0] = np.maximum(out[:, 0], blink_profile(t, start, settings, depth[0]))
+        out[:, 1] = np.maximum(out[:, 1], blink_profile(t, start + lag, settings, depth[1]))
     return out.astype(np.float32)
 
 

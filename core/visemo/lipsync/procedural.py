@@ -53,8 +53,8 @@ def articulate(
     w = blend(gestures(segments), times)
     if loudness is not None:
         loud = np.clip(fit_frames(np.asarray(loudness, np.float32), frames, empty=1.0), 0.0, 1.0)
-        gain = JAW_GAIN_LOW + (JAW_GAIN_HIGH - JAW_GAIN_LOW) * loud
-        w[:, _LOUDNESS_CHANNELS] *= gain[:, None]
+        jaw_gain = JAW_GAIN_LOW + (JAW_GAIN_HIGH - JAW_GAIN_LOW) * loud
+        w[:, _LOUDNESS_CHANNELS] *= jaw_gain[:, None]
     if gain is not None:
         w *= fit_frames(np.asarray(gain, np.float32), frames, empty=1.0)[:, None]
     closure = bilabial_closure(segments, frames, fps)
