@@ -13,6 +13,8 @@ Sets (none of them ever used for training or tuning):
 - **unseen languages** / **unseen voices**: espeak-ng languages and voice
   variants left out of training (``heldout_language``, ``heldout_voice``);
 - **English dialogue**: the 24 flite dialogue lines of ``bench_lipsync.py``;
+- **LibriVox**: the 5 real read-speech clips of pocketsphinx-testdata, against
+  the forced alignment of their transcripts (the best timing visemo has);
 - the same sets with white or babble noise at 10 dB SNR (``--noise``).
 
 Modes: ``model`` (the articulation model: visemo's default), ``whisper``
@@ -94,6 +96,26 @@ def english_items(n: int) -> list[Item]:
     return items
 
 
+def librivox_items() -> list[Item]:
+    """The 5 LibriVox clips of pocketsphinx-testdata; truth: the forced alignment of their transcripts."""
+    import re
+
+    from visemo.speech import align
+
+    root = Path("/usr/share/pocketsphinx/test/data/librivox")
+    trans = root / "transcription"
+    if not trans.is_file():
+        return []
+    items = []
+    for line in trans.read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
+        if m and (root / f"{m.group(2)}.wav").exists():
+            audio = load_audio(root / f"{m.group(2)}.wav")
+            truth = align(audio, m.group(1)).phones
+            items.append(Item(m.group(2), "LibriVox read speech (English)", audio.samples, list(truth), m.group(1)))
+    return items
+
+
 def with_noise(items: list[Item], kind: str, snr_db: float, seed: int = 0) -> list[Item]:
     rng = np.random.default_rng(seed)
     pool = [it.samples for it in items]
@@ -170,6 +192,9 @@ def main() -> None:
             if items:
                 sets.append((f"{label}: all", items))
     sets.append(("English dialogue (flite)", english_items(args.english)))
+    lv = librivox_items()
+    if lv:
+        sets.append(("LibriVox (truth: transcript alignment)", lv))
     if args.noise:
         base = list(sets)
         for name, items in base:

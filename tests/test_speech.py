@@ -21,6 +21,7 @@ from visemo.speech.phonemes import PHONES
 
 align_mod = importlib.import_module("visemo.speech.align")  # the package re-exports align()
 transcribe_mod = importlib.import_module("visemo.speech.transcribe")
+timings_mod = importlib.import_module("visemo.speech.timings")
 
 
 def assert_tiles(segs, duration):
@@ -197,9 +198,14 @@ def test_whisper_transcript_and_alignment(librivox):
     tr = transcribe_mod.transcribe(a)
     assert "dashwood" in tr.text.lower() and tr.language == "en"
     assert tr.words and tr.words[-1].end <= a.duration + 0.1
-    res = phoneme_timings(a, recognizer="auto")
+    res = phoneme_timings(a, recognizer="whisper")
     assert res.method == "whisper+alignment" and "Dashwood" in res.transcript
+    assert res.language == "en"
     assert_tiles(res, a.duration)
+    # by default the articulation model times the mouth: Whisper is not on the lip-sync path
+    default = phoneme_timings(a)
+    assert default.method == "articulation" and default.transcript is None
+    assert_tiles(default, a.duration)
 
 
 def test_whisper_missing_raises_dependency_error(monkeypatch, flite_utterances):
@@ -209,4 +215,5 @@ def test_whisper_missing_raises_dependency_error(monkeypatch, flite_utterances):
     a = load_audio(flite_utterances[0].path)
     with pytest.raises(DependencyError, match="pip install"):
         phoneme_timings(a, recognizer="whisper")
+    monkeypatch.setattr(timings_mod, "articulation_model_available", lambda: False)
     assert phoneme_timings(a, recognizer="auto").method == "allphone"

@@ -33,8 +33,8 @@ What differs from :func:`visemo.pipeline.perform` (recognizer "model") on the sa
   towards it a little earlier;
 - class decisions: the path when the frame is made, not the whole utterance's;
   they differ where the Viterbi changes its mind more than ``context`` later
-  (its switch cost keeps the newest rows in the old class until a new one has
-  won by 4 nats);
+  (the newest rows stay in the old class until a new one has won by
+  ``SWITCH_COST`` nats);
 - a rounded diphthong (OROUND → OW, AO then UW) still sounding: its middle is
   taken at 0.15 s (the median OW) after its start until its end is heard;
 - loudness (jaw opening): offline normalises over the whole utterance

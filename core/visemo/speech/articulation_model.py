@@ -30,8 +30,9 @@ from .phonemes import PhonemeSegment, tile
 
 MODEL_NAME = "articulation"
 
-SWITCH_COST = 4.0
-"""Viterbi cost (nats) of changing class between two frames."""
+SWITCH_COST = 1.0
+"""Viterbi cost (nats) of changing class between two frames (picked on the training
+corpus's development utterances, see the model card's ``decoding``)."""
 
 
 class ArticulationModel:
@@ -54,6 +55,10 @@ class ArticulationModel:
         self.session = self.model.session("main")
         # model column → index in CLASSES (columns are read by name)
         self._order = np.array([self.classes.index(c) if c in self.classes else -1 for c in CLASSES])
+        # per-class prior weights (the card's "class_bias", e.g. PBM ×4: short closures are worth more
+        # than their share of frames), applied before renormalising
+        bias = card.get("decoding", {}).get("class_bias", {})
+        self._bias = np.array([float(bias.get(c, 1.0)) for c in CLASSES], np.float32)
 
     def zero_states(self) -> list[np.ndarray]:
         """Initial states: zeros."""
@@ -67,7 +72,8 @@ class ArticulationModel:
         return out["logits"][0], [out[f"{n}_out"] for n in self.state_names]
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        """Softmax of model logits, columns in :data:`CLASSES` order, float32 [n, len(CLASSES)]."""
+        """Softmax of model logits, columns in :data:`CLASSES` order, weighted by the card's
+        class bias and renormalised, float32 [n, len(CLASSES)]."""
         z = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
@@ -75,7 +81,8 @@ class ArticulationModel:
         for k, col in enumerate(self._order):
             if col >= 0:
                 out[:, k] = p[:, col]
-        return out
+        out *= self._bias
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     def posteriors(self, samples: np.ndarray) -> np.ndarray:
         """Class probabilities float32 [frames, len(CLASSES)] of 16 kHz ``samples``, row t = frame t."""

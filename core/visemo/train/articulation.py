@@ -528,6 +528,7 @@ def export(net, out_dir: Path, report: dict) -> Path:
         "training": report.get("training", {}),
         "development": report.get("development", {}),
         "heldout": report.get("heldout", {}),
+        "decoding": report.get("decoding", {"class_bias": {"PBM": 4.0}, "switch_cost_nats": 1.0}),
         "licence": "GPL-3.0-or-later (visemo); trained here on synthetic speech (see training_data)",
         "training_data": "TTS made by visemo.train.tts_corpus: espeak-ng (GPL-3.0-or-later) in many languages and "
                          "voice variants, festival voices (Italian, Finnish, English) and flite voices (English), "
