@@ -174,6 +174,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="keep the portrait's own expression under every emotion (default: an emotion you ask "
                         "for replaces a smile or frown the photo clearly shows; neutral keeps it)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    from .batch.command import add_batch_arguments
+
+    add_batch_arguments(sub.add_parser("batch", help="animate every line of a CSV on Dask: one task per row, resumable"))
     s = sub.add_parser("stream", help="live: raw 16 kHz mono PCM on stdin → one JSON line of 52 weights per frame")
     from .stream import add_arguments as stream_arguments
 
@@ -372,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
             _animate(args)
         elif args.command == "emotion":
             _emotion(args)
+        elif args.command == "batch":
+            from .batch.command import main_batch
+
+            return main_batch(args)
         elif args.command == "stream":
             from .stream import run_stream
 

@@ -26,19 +26,25 @@ shape key of each ARKit channel: a preset (auto, arkit, livelink, cc4, rpm,
 vroid) or a mapping JSON file; by default the object's stored mapping
 (``obj["visemo_mapping"]``) or auto-detection.
 
-Batch CSV: a header row, then one row per line of dialogue.  Columns (any
-order, case-insensitive): ``file`` (speech; required), ``emotion`` (default
-neutral; a prompt, ``auto``, ``image:PHOTO``, a keys file or inline keys
-``0=happy; 2=sad``, see :func:`visemo.emotion.keys_file.emotion_spec`), ``intensity`` (0..1, default 1), ``object`` (default as above),
-optional ``transcript`` (text, or a .txt file), ``output`` (file name in
-``--out-dir``; default: the speech file's stem, ``_row<N>`` added when two
-rows would collide; the suffix defaults to ``--format``), ``start_frame``,
+Batch CSV: read by the one batch row reader, :func:`visemo.batch.rows.read_rows`
+(``visemo batch`` reads the same CSV).  A header row, then one row per line
+of dialogue.  Columns (any order, case-insensitive): ``file`` (speech;
+required), ``emotion`` (default neutral; a prompt, ``auto``,
+``image:PHOTO``, a keys file or inline keys ``0=happy; 2=sad``, see
+:func:`visemo.emotion.keys_file.emotion_spec`), ``intensity`` (0..1,
+default 1), ``object`` (default as above), optional ``transcript`` (text, or
+a .txt file), ``output`` (file name in ``--out-dir``; default: the speech
+file's stem, ``_row<N>`` added when two rows would collide; the suffix
+defaults to the row's ``format``, else ``--format``), ``start_frame``,
 ``portrait`` (a photo of one face: the row also writes ``<output>.mp4``,
-that person speaking the line; ``--portrait`` does the same for one line).
+that person speaking the line; ``--portrait`` does the same for one line),
+``language`` (the transcript's language, ISO code; default English),
+``format`` (fbx, glb or blend for this row).
 Paths are relative to the CSV's folder.  Every row starts from the .blend as
 it was opened (rows do not see each other's keys); models load once for the
 whole batch.  A row that fails writes nothing; the others are still written.
-A progress line per row on stdout, then a summary table.
+A progress line per row on stdout, then a summary table; ``--summary`` writes
+the shared batch report (:func:`visemo.batch.report.write_report`: .csv or .jsonl).
 
 Exit status: 0 done (every row ok); 2 bad input (one line "visemo: error:
 ..." on stderr per problem); 1 internal failure (traceback on stderr) — in a
@@ -48,25 +54,21 @@ batch, 1 if any row failed internally, else 2 if any row had bad input.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
+import socket
 import sys
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
+from ..batch.report import BAD_INPUT, ERROR, OK, Result, exit_status, print_summary, write_report
+from ..batch.rows import BatchInputError, Row, mapping_spec, parse_row, plan_outputs, portrait_video, read_rows
 from ..errors import VisemoError
 
 SUFFIXES = (".fbx", ".glb", ".blend")
-COLUMNS = ("file", "emotion", "intensity", "object", "transcript", "output", "start_frame", "portrait")
-_ALIASES = {"speech": "file", "audio": "file", "output_name": "output", "out": "output",
-            "start": "start_frame", "startframe": "start_frame", "prompt": "emotion", "photo": "portrait"}
-
-
-class _BadInput(Exception):
-    pass
+_BadInput = BatchInputError  # bad CSV or options: one line, exit 2
+_mapping_spec = mapping_spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", default=None, metavar="CSV", help="CSV of rows to animate (batch mode)")
     p.add_argument("--out-dir", default=None, help="batch: folder for the outputs")
     p.add_argument("--format", default="fbx", help="batch: output format fbx, glb or blend (default fbx)")
-    p.add_argument("--summary", default=None, metavar="CSV", help="batch: also write the results table here")
+    p.add_argument("--summary", default=None, metavar="CSV|JSONL",
+                   help="batch: also write the per-row report here (.csv, or .jsonl for JSON lines)")
     p.add_argument("--transcript", default=None, help="what is said (text)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--emotion", default=None, help="emotion prompt, e.g. 'quietly furious', or 'auto'")
@@ -108,26 +111,9 @@ def _script_args(argv: list[str]) -> list[str]:
     return argv[argv.index("--") + 1:] if "--" in argv else []
 
 
-def _mapping_spec(value: str | None):
-    """``--mapping``: None, a preset name, or the text of a mapping .json file."""
-    from visemo import rigmap
-
-    if value is None:
-        return None
-    path = Path(value)
-    if path.suffix.lower() == ".json" or path.is_file():
-        if not path.is_file():
-            raise _BadInput(f"mapping file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        rigmap.resolve([], text)  # validate the file now, not on every row
-        return text
-    rigmap.resolve([], value)  # unknown preset -> RigError now
-    return value
-
-
 # ---------------------------------------------------------------------------------- one line
 def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, transcript, seed,
-                   start_frame, mapping, emotion_image=None, portrait=None):
+                   start_frame, mapping, emotion_image=None, portrait=None, language=None):
     """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim.
 
     ``portrait``: a fitted :class:`~visemo.render2d.rig.PortraitRig`; then
@@ -142,7 +128,7 @@ def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, t
     fps = scene_fps(scene)
     start = scene.frame_start if start_frame is None else int(start_frame)
     perf = perform(str(speech), emotion, emotion_image=emotion_image, transcript=transcript,
-                   intensity=intensity, fps=fps, seed=seed)
+                   intensity=intensity, fps=fps, seed=seed, language=language)
     anim = perf.animation
     key_animation(obj, anim, start_frame=start, scene=scene, mapping=mapping)
     add_sound_strip(scene, speech, start)
@@ -163,11 +149,6 @@ def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, t
 
         render_portrait(perf, None, portrait_video(out), speech=speech, rig=portrait)
     return anim
-
-
-def portrait_video(out: Path) -> Path:
-    """Where a row's talking-portrait video goes: beside ``out``, suffix .mp4."""
-    return out.with_suffix(".mp4")
 
 
 def _fit_portrait(photo: Path):
@@ -230,94 +211,6 @@ def run_single(args) -> int:
 
 
 # ---------------------------------------------------------------------------------- batch
-@dataclass
-class Row:
-    """One CSV data row; ``number`` is its position after the header (from 1)."""
-
-    number: int
-    file: str | None
-    emotion: str | None = None
-    intensity: str | None = None
-    object: str | None = None
-    transcript: str | None = None
-    output: str | None = None
-    start_frame: str | None = None
-    portrait: str | None = None
-
-
-@dataclass
-class Result:
-    row: int
-    file: str | None
-    status: str  # "ok" | "bad input" | "error"
-    seconds: float
-    output: str = ""
-    error: str = ""
-
-
-def read_rows(csv_path: Path) -> list[Row]:
-    """The data rows of a batch CSV (header required; blank and ``#`` rows skipped).
-
-    ``Row.number`` is the record's position after the header (1 = first row),
-    counting skipped rows too, so it points at the same record in the file.
-    """
-    if not csv_path.is_file():
-        raise _BadInput(f"batch CSV not found: {csv_path}")
-    try:
-        with open(csv_path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            body = list(reader)
-    except (UnicodeDecodeError, csv.Error) as e:
-        raise _BadInput(f"cannot read {csv_path.name} as CSV ({e})") from None
-    if not header:
-        raise _BadInput(f"{csv_path.name} is empty; it needs a header row: {','.join(COLUMNS[:4])}")
-    columns = []
-    for name in header:
-        key = name.strip().lower().replace(" ", "_").replace("-", "_")
-        key = _ALIASES.get(key, key)
-        if key not in COLUMNS:
-            raise _BadInput(f"{csv_path.name}: unknown column {name!r}; columns are {', '.join(COLUMNS)}")
-        if key in columns:
-            raise _BadInput(f"{csv_path.name}: column {key!r} appears twice")
-        columns.append(key)
-    if "file" not in columns:
-        raise _BadInput(f"{csv_path.name} has no 'file' column; columns are {', '.join(COLUMNS)}")
-    rows = []
-    for number, cells in enumerate(body, 1):
-        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        values = {k: (cells[i].strip() if i < len(cells) else "") for i, k in enumerate(columns)}
-        rows.append(Row(number, **{k: (v or None) for k, v in values.items()}))
-    if not rows:
-        raise _BadInput(f"{csv_path.name} has a header but no rows")
-    return rows
-
-
-def _output_paths(rows: list[Row], out_dir: Path, fmt: str) -> dict[int, Path | str]:
-    """Row number -> output path, or an error text for a row whose explicit output collides."""
-    out: dict[int, Path | str] = {}
-    taken: dict[Path, int] = {}
-    for row in rows:
-        if row.output:
-            name = Path(row.output)
-            path = out_dir / (name if name.suffix.lower() in SUFFIXES else f"{name}.{fmt}")
-            key = Path(os.path.normcase(path))
-            if key in taken:
-                out[row.number] = f"output {path.name!r} is also row {taken[key]}'s output"
-                continue
-        else:
-            stem = Path(row.file or f"row{row.number}").stem
-            path = out_dir / f"{stem}.{fmt}"
-            key = Path(os.path.normcase(path))
-            if key in taken:
-                path = out_dir / f"{stem}_row{row.number}.{fmt}"
-                key = Path(os.path.normcase(path))
-        taken[key] = row.number
-        out[row.number] = path
-    return out
-
-
 class _Session:
     """Puts the open .blend back as it was before each row after the first."""
 
@@ -349,33 +242,11 @@ class _Session:
 
 
 def _row_job(row: Row, base: Path):
-    """Parse and check a row's cells (no Blender): (speech, emotion, intensity, transcript, start,
-    portrait rig or None)."""
-    from visemo.errors import AudioError, PromptError
-    from visemo.cli import read_transcript
-    from visemo.emotion.keys_file import emotion_spec
-    from visemo.pipeline import emotion_track
-
-    if not row.file:
-        raise AudioError("the row has no speech file (the 'file' cell is empty)")
-    try:
-        intensity = 1.0 if row.intensity is None else float(row.intensity)
-    except ValueError:
-        raise PromptError(f"intensity must be a number between 0 and 1, got {row.intensity!r}") from None
-    emotion = emotion_spec(row.emotion, base)
-    emotion_track(emotion, intensity)  # unknown emotion / bad intensity or photo: PromptError now
-    try:
-        start = None if row.start_frame is None else int(row.start_frame)
-    except ValueError:
-        raise PromptError(f"start_frame must be a whole number, got {row.start_frame!r}") from None
-    speech = base / row.file
-    if not speech.is_file():
-        raise AudioError(f"speech file not found: {speech}")
-    transcript = row.transcript or None
-    if transcript and transcript.lower().endswith(".txt"):
-        transcript = str(base / transcript)  # a file named in the CSV: relative to the CSV
-    portrait = None if not row.portrait else _fit_portrait(base / row.portrait)
-    return speech, emotion, intensity, read_transcript(transcript), start, portrait
+    """Parse and check a row's cells (no Blender; :func:`visemo.batch.rows.parse_row`): (speech, emotion,
+    intensity, transcript, start, portrait rig or None, language)."""
+    job = parse_row(row, base)
+    portrait = None if job.portrait is None else _fit_portrait(job.portrait)
+    return job.speech, job.emotion, job.intensity, job.transcript, job.start_frame, portrait, job.language
 
 
 def run_batch(args) -> int:
@@ -397,22 +268,24 @@ def run_batch(args) -> int:
     mapping = _mapping_spec(args.mapping)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = _output_paths(rows, out_dir, fmt)
+    outputs = plan_outputs(rows, out_dir, fmt, SUFFIXES)
     base = csv_path.resolve().parent
 
     session = _Session()
     results: list[Result] = []
     started = time.perf_counter()
     width = len(str(len(rows)))
+    worker = f"{socket.gethostname()}:{os.getpid()}"
     interrupted = False
     try:
         for i, row in enumerate(rows, 1):
             t0 = time.perf_counter()
+            started_at = time.time()
             try:
                 out = outputs[row.number]
                 if isinstance(out, str):
                     raise VisemoError(out)
-                speech, emotion, intensity, transcript, start, portrait = _row_job(row, base)
+                speech, emotion, intensity, transcript, start, portrait, language = _row_job(row, base)
                 scene = session.fresh()
                 obj = find_target_object(row.object)
                 shape_key_map(obj, mapping)  # RigError before the generation
@@ -420,18 +293,20 @@ def run_batch(args) -> int:
                     scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
                 _key_and_write(obj, scene, speech, out, emotion=emotion, intensity=intensity,
                                transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping,
-                               portrait=portrait)
+                               portrait=portrait, language=language)
                 written = str(out) + (f" + {portrait_video(out).name}" if portrait is not None else "")
-                result = Result(row.number, row.file, "ok", time.perf_counter() - t0, output=written)
+                result = Result(row.number, row.file, OK, time.perf_counter() - t0, output=written)
             except VisemoError as e:
-                result = Result(row.number, row.file, "bad input", time.perf_counter() - t0, error=str(e))
+                result = Result(row.number, row.file, BAD_INPUT, time.perf_counter() - t0, error=str(e))
                 print(f"visemo: error: row {row.number} ({row.file}): {e}", file=sys.stderr, flush=True)
             except Exception as e:  # internal failure: keep going, keep the traceback
                 traceback.print_exc()
-                result = Result(row.number, row.file, "error", time.perf_counter() - t0,
+                result = Result(row.number, row.file, ERROR, time.perf_counter() - t0,
                                 error=f"{type(e).__name__}: {e}")
+            result.started, result.finished = started_at, time.time()
+            result.worker = worker
             results.append(result)
-            detail = f"-> {result.output}" if result.status == "ok" else result.error
+            detail = f"-> {result.output}" if result.status == OK else result.error
             print(f"visemo: [{i:>{width}}/{len(rows)}] row {row.number} {row.file}: {result.status} "
                   f"({result.seconds:.2f} s) {detail}", flush=True)
     except KeyboardInterrupt:
@@ -440,44 +315,10 @@ def run_batch(args) -> int:
     finally:
         session.close()
 
-    _print_summary(results, len(rows), time.perf_counter() - started)
+    print_summary(results, len(rows), time.perf_counter() - started)
     if args.summary:
-        _write_summary(Path(args.summary), results)
-    if interrupted:
-        return 130
-    if any(r.status == "error" for r in results):
-        return 1
-    if any(r.status != "ok" for r in results):
-        return 2
-    return 0
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _print_summary(results: list[Result], total: int, seconds: float) -> None:
-    counts = {s: sum(r.status == s for r in results) for s in ("ok", "bad input", "error")}
-    print(f"visemo: batch done: {counts['ok']} ok, {counts['bad input']} bad input, "
-          f"{counts['error']} internal errors, {total - len(results)} not run; {seconds:.1f} s")
-    table = [("row", "file", "status", "seconds", "output or error")]
-    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}", _one_line(r.output or r.error))
-              for r in results]
-    widths = [max(len(line[c]) for line in table) for c in range(4)]
-    for line in table:
-        cells = [line[0].rjust(widths[0]), line[1].ljust(widths[1]), line[2].ljust(widths[2]),
-                 line[3].rjust(widths[3]), line[4]]
-        print("  ".join(cells).rstrip())
-    sys.stdout.flush()
-
-
-def _write_summary(path: Path, results: list[Result]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["row", "file", "status", "seconds", "output", "error"])
-        for r in results:
-            w.writerow([r.row, r.file or "", r.status, f"{r.seconds:.3f}", r.output, _one_line(r.error)])
+        write_report(Path(args.summary), results)
+    return exit_status(results, interrupted)
 
 
 # ---------------------------------------------------------------------------------- entry

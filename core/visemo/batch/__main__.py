@@ -1,0 +1,8 @@
+"""``python -m visemo.batch lines.csv --out-dir takes`` — the same as ``visemo batch``."""
+
+import sys
+
+from .command import main
+
+if __name__ == "__main__":
+    sys.exit(main())
