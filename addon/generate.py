@@ -142,8 +142,9 @@ def job_request(context, settings, prefs, overrides: dict, speech: str, start: i
 
     emotion, intensity = _emotion(settings, overrides, start, _scene_fps(context.scene))
     transcript = overrides.get("transcript", settings.transcript).strip() or None
+    language = settings.transcript_language.strip() or None if transcript else None
     return JobRequest(
-        speech=speech, emotion=emotion, intensity=intensity, transcript=transcript,
+        speech=speech, emotion=emotion, intensity=intensity, transcript=transcript, language=language,
         fps=generation_fps(context.scene, prefs), seed=int(settings.seed),
         blinks=bool(settings.blinks), eye_motion=bool(settings.eye_motion),
     )

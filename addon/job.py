@@ -36,6 +36,7 @@ class JobRequest:
     emotion: object = None            # a prompt string, "auto", an EmotionTrack or None
     intensity: float = 1.0
     transcript: str | None = None
+    language: str | None = None       # the transcript's ISO code (None: English)
     fps: float = 30.0
     seed: int | None = None
     blinks: bool = True
@@ -98,7 +99,7 @@ class InferenceJob:
 
         r = self.request
         return perform(
-            r.speech, r.emotion, transcript=r.transcript, intensity=r.intensity, fps=r.fps,
+            r.speech, r.emotion, transcript=r.transcript, language=r.language, intensity=r.intensity, fps=r.fps,
             seed=r.seed, blinks=r.blinks, eye_motion=r.eye_motion, progress=progress, **r.options,
         )
 

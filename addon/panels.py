@@ -100,7 +100,10 @@ class VISEMO_PT_main(bpy.types.Panel):
                 box.prop_search(s, "sound_strip", ed, "strips_all", text="", icon="SOUND")
             else:
                 box.label(text="The sequencer has no strips", icon="INFO")
-        _prop_with_placeholder(box, s, "transcript", "Transcript (optional)")
+        row = box.row(align=True)
+        _prop_with_placeholder(row, s, "transcript", "Transcript (optional)")
+        if s.transcript.strip():
+            row.prop(s, "transcript_language", text="")
 
         col = layout.column(align=True)
         col.row(align=True).prop(s, "emotion_source", expand=True)

@@ -52,6 +52,11 @@ class VISEMO_PG_settings(bpy.types.PropertyGroup):
     transcript: bpy.props.StringProperty(
         name="Transcript", description="What is said (optional; improves the timing)"
     )
+    transcript_language: bpy.props.StringProperty(
+        name="Language", default="en", maxlen=16,
+        description="The transcript's language, an ISO code: en, fr, de, cs, ru, pt-br, ... "
+                    "(without a transcript the mouth is timed from the sound in any language)",
+    )
     emotion_source: bpy.props.EnumProperty(
         name="Emotion From",
         items=(("TEXT", "Words", "An emotion in words (any language): happy, 'quietly furious', 'un peu triste'"),

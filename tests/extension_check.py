@@ -10,8 +10,10 @@ every other import must come from the wheels the zip installed.  Run with
 to OUT.json and exits 0; any failure raises (exit 1).  A class left registered
 would make this process hang at exit, which the caller's timeout catches.
 
-Every build ships PyAV, so a Playblast of the generated animation is always
-rendered and decoded.  ``--video`` (a ``-video`` zip) also imports
+The head that Generate keys is the one *Add > Mesh > visemo Head* adds (its
+menu line is drawn with a recording layout; the lips of the keyed mesh are
+measured over the speech).  Every build ships PyAV, so a Playblast of the
+generated animation is always rendered and decoded.  ``--video`` (a ``-video`` zip) also imports
 mediapipe, OpenCV, Pillow, matplotlib, h5py and fer from the extension,
 renders a talking portrait of matplotlib's sample photo (grace_hopper.jpg)
 with :func:`visemo.render2d.render_portrait` and with the add-on's
@@ -67,16 +69,46 @@ from visemo.paths import models_dir, sample_speech  # noqa: E402
 
 step("data", models_dir=str(models_dir()), sample_speech=str(sample_speech()), version=visemo.__version__)
 
-# Generate on the bundled head with the bundled speech, through bpy.ops.
-from visemo.blender import build_head_object, new_empty_scene  # noqa: E402
+# Add > Mesh > visemo Head, then Generate on it with the bundled speech, through bpy.ops.
+from types import SimpleNamespace  # noqa: E402
+
+import numpy as np  # noqa: E402
+from visemo.blender import new_empty_scene  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves  # noqa: E402
 from visemo.face.model import load_face_model  # noqa: E402
 
+
+class RecordingLayout:
+    """Stands in for a menu's layout: records the operators a draw function adds."""
+
+    def __init__(self):
+        self.operators = []
+
+    def separator(self, **kw):
+        pass
+
+    def operator(self, idname, text="", icon="NONE", **kw):
+        self.operators.append([idname, text])
+
+
+def mesh_add_entries():
+    """[operator idname, label] of the Add > Mesh lines the extension draws."""
+    menu = SimpleNamespace(layout=RecordingLayout())
+    for draw in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize():
+        if draw.__module__.startswith(module_name):
+            draw(menu, bpy.context)
+    return menu.layout.operators
+
+
 scene = new_empty_scene()
 scene.render.fps = 30
-head = load_face_model()
-obj = build_head_object(head.vertices, head.face_sizes, head.face_indices, head.deltas, head.names)
-bpy.context.view_layer.objects.active = obj
+scene.cursor.location = (0.5, -1.0, 0.25)
+ret = bpy.ops.visemo.head_add()
+obj = bpy.context.active_object
+step("head", menu_entries=mesh_add_entries(), head_result=sorted(ret), head_name=obj.name,
+     head_location=[round(x, 6) for x in obj.location], head_selected=obj.select_get(),
+     head_keys=[kb.name for kb in obj.data.shape_keys.key_blocks],
+     head_mapping=json.loads(obj["visemo_mapping"]), head_target=scene.visemo.target.name)
 s = scene.visemo
 s.speech_path = str(sample_speech())
 s.transcript = sample_speech().with_suffix(".txt").read_text().strip()
@@ -87,6 +119,18 @@ step("generated", generate_result=sorted(ret), fcurves=len(fcs),
      keys_per_curve=sorted({len(fc.keyframe_points) for fc in fcs.values()}),
      actions=[a.name for a in bpy.data.actions],
      strips=[st.name for st in scene.sequence_editor.strips_all])
+
+# The lips of the keyed mesh open and close over the speech (lip gap in m, 0 at rest, per frame).
+model, co = load_face_model(), np.empty(len(obj.data.vertices) * 3, np.float32)
+gaps = []
+for f in range(scene.frame_start, scene.frame_end + 1):
+    scene.frame_set(f)
+    obj.evaluated_get(bpy.context.evaluated_depsgraph_get()).data.vertices.foreach_get("co", co)
+    gaps.append(float(model.lip_gap(co.reshape(-1, 3))))
+gaps = np.array(gaps)
+step("lips", lip_gap_max=float(gaps.max()), lip_gap_min=float(gaps.min()),
+     lip_openings=int(np.count_nonzero((gaps[1:] > 0.003) & (gaps[:-1] <= 0.003))))
+scene.frame_set(scene.frame_start)
 
 # The headless script the extension ships, run as `blender -b scene.blend -P <script> -- ...` runs it
 # (a fresh process: visemo must be found in the extension's wheels by the script itself).
@@ -180,7 +224,8 @@ if video:
 
 addon_utils.disable(module_name, default_set=True, handle_error=None)
 left = [n for n in dir(bpy.types) if n.startswith(("VISEMO_", "visemo"))]
-step("disabled", left_registered=left, scene_prop=hasattr(bpy.types.Scene, "visemo"))
+step("disabled", left_registered=left, scene_prop=hasattr(bpy.types.Scene, "visemo"),
+     menu_entries_left=mesh_add_entries())
 
 ret = bpy.ops.extensions.package_uninstall(repo_index=list(bpy.context.preferences.extensions.repos).index(repo),
                                            pkg_id="visemo")

@@ -190,7 +190,7 @@ def test_register_unregister(addon):
     assert hasattr(bpy.types.Scene, "visemo") and hasattr(bpy.types.Object, "visemo_rig")
     assert hasattr(bpy.types.WindowManager, "visemo_job")
     for op in ("generate", "clear", "export", "emotion_key_add", "emotion_key_remove",
-               "emotion_key_move", "mapping_apply_preset", "mapping_edit", "mapping_reset"):
+               "emotion_key_move", "mapping_apply_preset", "mapping_edit", "mapping_reset", "head_add"):
         assert hasattr(bpy.ops.visemo, op), op
     assert all(cls.is_registered for cls in addon.CLASSES)
     for name in ("VISEMO_PT_main", "VISEMO_PT_timeline", "VISEMO_PT_mapping"):
@@ -198,7 +198,9 @@ def test_register_unregister(addon):
         assert panel.bl_space_type == "VIEW_3D" and panel.bl_region_type == "UI"
         assert panel.bl_category == "visemo"
     assert addon.panels.draw_status_progress in bpy.types.STATUSBAR_HT_header._dyn_ui_initialize()
+    assert addon.head.menu_entry in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize()
     assert "UNDO" in bpy.types.VISEMO_OT_generate.bl_options
+    assert {"REGISTER", "UNDO"} <= bpy.types.VISEMO_OT_head_add.bl_options
     settings = bpy.context.scene.visemo
     assert settings.intensity == 1.0
     settings.intensity = 2.0  # clamped to 0..1
@@ -207,6 +209,7 @@ def test_register_unregister(addon):
     assert not hasattr(bpy.types.Scene, "visemo") and not hasattr(bpy.types.Object, "visemo_rig")
     assert not any(cls.is_registered for cls in addon.CLASSES)
     assert addon.panels.draw_status_progress not in bpy.types.STATUSBAR_HT_header._dyn_ui_initialize()
+    assert not [f for f in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize() if f.__module__.startswith(PKG)]
     addon.register()  # registers again cleanly (the fixture unregisters)
     assert all(cls.is_registered for cls in addon.CLASSES)
 
@@ -304,6 +307,17 @@ def test_generate_reports_prompt_errors_before_work(addon, scene, tmp_path, monk
     assert calls == [] and len(bpy.data.actions) == 0
 
 
+def test_transcript_language_reaches_the_pipeline(addon, scene, tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(visemo.pipeline, "perform", fake_perform(Animation(np.zeros((30, 52)), 30), calls))
+    make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    assert s.transcript_language == "en"
+    s.transcript, s.transcript_language = "Dobrý den, jak se máte?", " cs "
+    assert bpy.ops.visemo.generate(speech_path=str(write_wav(tmp_path / "cz.wav"))) == {"FINISHED"}
+    assert calls[-1]["transcript"] == "Dobrý den, jak se máte?" and calls[-1]["language"] == "cs"
+
+
 def test_generate_keys_the_target_at_the_current_frame(addon, scene, tmp_path, monkeypatch):
     calls = []
     anim = Animation(np.random.default_rng(5).random((60, 52)), 30)
@@ -319,6 +333,7 @@ def test_generate_keys_the_target_at_the_current_frame(addon, scene, tmp_path, m
     (call,) = calls
     assert call["speech"] == str(wav) and call["fps"] == 30.0 and call["seed"] == 7
     assert call["blinks"] is False and call["eye_motion"] is True and call["transcript"] is None
+    assert call["language"] is None  # no transcript: the language field does not apply
     track = call["emotion"]
     assert isinstance(track, EmotionTrack)
     assert [(k.time, k.prompt, k.intensity) for k in track.keys] == [(0.0, "happy", pytest.approx(0.4))]
@@ -756,7 +771,101 @@ def test_readme_png_writer_round_trips(tmp_path):
     np.testing.assert_array_equal(got, rgb)
 
 
+# ---------------------------------------------------------------- Add > Mesh > visemo Head
+class RecordingLayout:
+    """Stands in for a menu's ``layout``: records the operators a draw function adds."""
+
+    def __init__(self):
+        self.operators = []
+
+    def separator(self, **kw):
+        pass
+
+    def operator(self, idname, text="", icon="NONE", **kw):
+        self.operators.append((idname, text))
+
+
+def mesh_add_entries(module_prefix: str) -> list[tuple[str, str]]:
+    """(operator idname, label) of the Add > Mesh lines drawn by modules under ``module_prefix``."""
+    menu = SimpleNamespace(layout=RecordingLayout())
+    for draw in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize():
+        if draw.__module__.startswith(module_prefix):
+            draw(menu, bpy.context)
+    return menu.layout.operators
+
+
+def lip_gaps(obj, frames) -> np.ndarray:
+    """Lip opening (m, 0 at rest) of the evaluated visemo head at each scene frame in ``frames``."""
+    from visemo.face.model import load_face_model
+
+    model, scene = load_face_model(), bpy.context.scene
+    co = np.empty(len(obj.data.vertices) * 3, np.float32)
+    gaps = []
+    for f in frames:
+        scene.frame_set(f)
+        obj.evaluated_get(bpy.context.evaluated_depsgraph_get()).data.vertices.foreach_get("co", co)
+        gaps.append(model.lip_gap(co.reshape(-1, 3)))
+    return np.array(gaps)
+
+
+def test_add_visemo_head_at_the_cursor_with_its_mapping(addon, scene):
+    from visemo.face.model import load_face_model
+
+    assert mesh_add_entries(PKG) == [("visemo.head_add", "visemo Head")]
+    other = make_active(build_head_object(*grid_head(), name="someone_else"))
+    scene.visemo.target = other
+    scene.cursor.location = (0.4, -1.25, 2.5)
+    bpy.ops.ed.undo_push(message="before the head")
+    # as the menu calls it (undo=True): one undo step of its own
+    assert bpy.ops.visemo.head_add("EXEC_DEFAULT", True) == {"FINISHED"}
+    head = bpy.context.active_object
+    assert head.name == "visemo_head" and head.select_get() and not other.select_get()
+    assert tuple(head.location) == pytest.approx((0.4, -1.25, 2.5))
+    assert scene.visemo.target == head and head.name in scene.collection.objects
+    key = head.data.shape_keys
+    assert [kb.name for kb in key.key_blocks] == ["Basis", *arkit.NAMES]
+    model = load_face_model()
+    n = len(model.vertices)
+    basis = np.empty(n * 3, np.float32)
+    jaw = np.empty(n * 3, np.float32)
+    key.key_blocks["Basis"].data.foreach_get("co", basis)
+    key.key_blocks["jawOpen"].data.foreach_get("co", jaw)
+    # the model's mesh, centred on its bounding box; every shape key is the model's delta
+    world = basis.reshape(-1, 3) + np.array(head.location)
+    np.testing.assert_allclose((world.min(0) + world.max(0)) / 2, (0.4, -1.25, 2.5), atol=1e-5)
+    np.testing.assert_allclose(jaw.reshape(-1, 3) - basis.reshape(-1, 3),
+                               model.deltas[arkit.NAMES.index("jawOpen")], atol=1e-6)
+    stored = json.loads(head["visemo_mapping"])
+    assert stored["preset"] == "arkit" and stored["channels"] == {name: name for name in arkit.NAMES}
+    assert [(r.arkit, r.keys) for r in head.visemo_rig.channels] == [(name, name) for name in arkit.NAMES]
+    assert head.data.color_attributes.active_color.name == "visemo_paint"
+    assert bpy.ops.ed.undo() == {"FINISHED"}
+    assert "visemo_head" not in bpy.data.objects and "someone_else" in bpy.data.objects
+    assert bpy.context.scene.visemo.target.name == "someone_else"
+
+
+def test_generate_keys_the_added_visemo_head_and_its_lips_move(addon, scene):
+    scene.cursor.location = (-2.0, 1.0, 0.5)
+    assert bpy.ops.visemo.head_add() == {"FINISHED"}
+    head = bpy.context.active_object
+    scene.visemo.seed = 1
+    assert bpy.ops.visemo.generate(speech_path=str(SPEECH), emotion="happy",
+                                   transcript=TRANSCRIPT) == {"FINISHED"}
+    fcs = channel_fcurves(head.data.shape_keys)
+    assert len(fcs) == 52 and head.data.shape_keys.animation_data.action.name == SPEECH.stem
+    frames = range(scene.frame_start, scene.frame_end + 1)
+    jaw = np.array([fcs[data_path("jawOpen")].evaluate(f) for f in frames])
+    assert len(jaw) == len(fcs[data_path("jawOpen")].keyframe_points) > 150
+    gaps = lip_gaps(head, frames)
+    # the mesh opens and closes with the speech (22 words): wide on vowels, shut on b/m/p and in pauses
+    assert gaps.max() > 0.01 and np.count_nonzero(gaps < 0.0005) >= 10
+    openings = np.count_nonzero((gaps[1:] > 0.003) & (gaps[:-1] <= 0.003))
+    assert openings >= 5, gaps.round(4)
+    assert np.corrcoef(gaps, jaw)[0, 1] > 0.8
+
+
 # ---------------------------------------------------------------- exit
 @pytest.mark.skipif(IN_SUBPROCESS, reason="already inside the subprocess")
 def test_no_hang_at_exit():
-    exits_cleanly(__file__, "register or enable or preferences or keys_the_target or escape or mapping_table")
+    exits_cleanly(__file__, "register or enable or preferences or keys_the_target or escape or mapping_table "
+                            "or add_visemo_head")

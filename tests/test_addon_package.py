@@ -6,7 +6,8 @@ when set, e.g. ``~/.cache/visemo/wheels``).  It is then installed with
 ``bpy.ops.extensions.package_install_files`` in a *separate* Python started
 with ``-S``, whose only third-party packages are the ones Blender itself
 bundles (bpy, numpy): visemo, scipy, soundfile, pocketsphinx and PyAV must
-come from the zip's wheels; a Generate and a Playblast run there
+come from the zip's wheels; there the *visemo Head* is added from Add >
+Mesh, Generate keys it (its lips move over the speech) and a Playblast runs
 (tests/extension_check.py).
 
 The ``-video`` zip (mediapipe, OpenCV, matplotlib ...: ~130 MB more to
@@ -32,6 +33,7 @@ import pytest
 bpy = pytest.importorskip("bpy")
 
 import visemo  # noqa: E402
+from visemo import arkit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -66,7 +68,7 @@ def test_zip_layout(lite_zip):
                 inside = set(w.namelist())
     assert manifest["version"] == visemo.__version__ and manifest["platforms"] == ["linux-x64"]
     assert {"__init__.py", "operators.py", "panels.py", "properties.py", "job.py", "generate.py",
-            "mapping.py", "preferences.py"} <= names
+            "mapping.py", "preferences.py", "head.py"} <= names
     wheels = [w.removeprefix("./") for w in manifest["wheels"]]
     assert set(wheels) == {n for n in names if n.endswith(".whl")}
     projects = {Path(w).name.split("-")[0].lower() for w in wheels}
@@ -115,7 +117,15 @@ def test_zip_installs_imports_generates_and_uninstalls_cleanly(lite_zip, tmp_pat
     assert r["all_from_extension"], r["modules"]
     assert r["models_dir"].startswith(local) and r["models_dir"].endswith("visemo/_data/models")
     assert r["sample_speech"].startswith(local) and r["version"] == visemo.__version__
+    # Add > Mesh > visemo Head: in the menu, at the cursor, 52 ARKit keys, mapped, the panel's target
+    assert r["menu_entries"] == [["visemo.head_add", "visemo Head"]] and r["head_result"] == ["FINISHED"]
+    assert r["head_location"] == [0.5, -1.0, 0.25] and r["head_selected"] and r["head_name"] == "visemo_head"
+    assert r["head_keys"] == ["Basis", *arkit.NAMES] and r["head_target"] == "visemo_head"
+    mapping = r["head_mapping"]
+    assert mapping["preset"] == "arkit" and mapping["channels"] == {n: n for n in arkit.NAMES}
     assert r["generate_result"] == ["FINISHED"] and r["fcurves"] == 52 and r["keys_per_curve"] == [213]
+    # ... and Generate moves its lips with the speech: open on vowels (mm), shut between
+    assert r["lip_gap_max"] > 0.01 and r["lip_gap_min"] < 0.0005 and r["lip_openings"] >= 5
     assert r["actions"] == ["sense_and_sensibility_0870"]
     assert r["strips"] == ["sense_and_sensibility_0870.wav"]
     assert r["script_shipped"] and r["script_rc"] == 0 and r["script_fbx"], r["script_stderr"]
@@ -125,7 +135,7 @@ def test_zip_installs_imports_generates_and_uninstalls_cleanly(lite_zip, tmp_pat
     blast = r["playblast"]
     assert blast["frames"] == r["playblast_keyed"] == 213 and blast["shape"] == [64, 64, 3]
     assert blast["audio"] == 1 and blast["std"] > 5 and blast["spread"] > 0.3
-    assert r["left_registered"] == [] and r["scene_prop"] is False
+    assert r["left_registered"] == [] and r["scene_prop"] is False and r["menu_entries_left"] == []
     assert r["uninstall_result"] == ["FINISHED"] and r["package_dir_left"] is False
 
 

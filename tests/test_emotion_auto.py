@@ -47,6 +47,38 @@ def test_split_sentences_keeps_speakable_sentences():
     assert split_sentences("") == [] and split_sentences(" ... !! ") == []
 
 
+
+def test_no_and_etc_end_sentences_but_titles_do_not():
+    assert split_sentences("No. I won't.") == ["No.", "I won't."]
+    assert split_sentences("We packed tents, stoves, etc. Then it rained.") == [
+        "We packed tents, stoves, etc.", "Then it rained."]
+    assert split_sentences("Ask Mr. Smith. No. Dr. Jones said no, e.g. here.") == [
+        "Ask Mr. Smith.", "No.", "Dr. Jones said no, e.g. here."]
+
+
+def test_no_i_wont_is_two_sentences_timed_by_their_words(synth, no_text_emotion):
+    """Real speech (flite): "No." and "I won't." get their own spans and keys, at flite's own phone times."""
+    utt = synth("No. I won't.", "slt")
+    audio = load_audio(utt.path)
+    timings = phoneme_timings(audio, utt.text)
+    no, i, wont = timings.words
+    assert (no.word, i.word, wont.word) == ("no", "i", "won't")
+    spans = sentence_spans(timings, audio.duration)
+    assert [text for *_, text in spans] == ["No.", "I won't."]
+    assert spans[0][:2] == (no.start, no.end) and spans[1][:2] == (i.start, wont.end)
+    # flite's ground truth: SIL N OW SIL AY W OW N T SIL
+    truth = [seg for seg in utt.segments if seg.phone != "SIL"]
+    assert [seg.phone for seg in truth] == ["N", "OW", "AY", "W", "OW", "N", "T"]
+    assert spans[0][0] == pytest.approx(truth[0].start, abs=0.06)   # "no" starts with its N
+    assert spans[0][1] == pytest.approx(truth[1].end, abs=0.06)     # ... and ends with its OW
+    assert spans[1][0] == pytest.approx(truth[2].start, abs=0.06)   # "I" starts at AY, after the pause
+    assert spans[1][1] == pytest.approx(truth[-1].end, abs=0.06)    # "won't" ends with its T
+    assert spans[0][1] < spans[1][0]
+    result = auto_emotion(audio, timings)
+    assert [s.text for s in result.sentences] == ["No.", "I won't."]
+    first, second = result.track.keys
+    assert first.time == 0.0 and spans[0][1] <= second.time <= spans[1][0]
+
 def test_pitch_track_finds_a_known_tone_and_ignores_silence():
     sr = 16000
     t = np.arange(sr) / sr

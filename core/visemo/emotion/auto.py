@@ -60,7 +60,7 @@ PAUSE = 0.5
 """Without a transcript: a silence this long (s) separates phrases."""
 
 _ABBREVIATION = re.compile(
-    r"(?:^|\s)(?:mr|mrs|ms|mx|dr|prof|st|sr|jr|rev|gen|col|capt|lt|sgt|mt|vs|etc|e\.g|i\.e|no|[a-z])\.$",
+    r"(?:^|\s)(?:mr|mrs|ms|mx|dr|prof|st|sr|jr|rev|gen|col|capt|lt|sgt|mt|vs|e\.g|i\.e|[a-z])\.$",
     re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+|(?<=[.!?…;][\"'”’)\]])\s+|\n+")
 
@@ -101,7 +101,8 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of ``text`` (stripped, non-empty, each with a speakable word).
 
     A full stop after an abbreviation ("Mr.", "Dr.", "e.g.") or an initial
-    ("J.") does not end a sentence.
+    ("J.") does not end a sentence.  "No." and "etc." do: they end a spoken
+    sentence far more often than they abbreviate ("No. I won't.").
     """
     parts: list[str] = []
     for part in (p.strip() for p in _SENTENCE_END.split(text or "")):
