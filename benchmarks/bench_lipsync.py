@@ -2,11 +2,12 @@
 
 Each test line is two flite sentences joined with real pauses (lead-in,
 gap, tail; see tests/dialogue.py), voices in turn.  For each: run visemo on
-the audio alone, and with the transcript; evaluate the bundled head; score lip gaps
+the audio alone (the default engine — the articulation model —, Whisper +
+alignment, phone recognition), and with the transcript; evaluate the bundled head; score lip gaps
 against flite's phone timings (see visemo.lipsync.metrics).  Lag is measured
 against the same engine driven by the true timings.
 
-    .venv/bin/python benchmarks/bench_lipsync.py [--n 24] [--recognizers auto,phones,transcript]
+    .venv/bin/python benchmarks/bench_lipsync.py [--n 24] [--modes auto,whisper,phones,transcript]
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def run(n: int, modes: list[str]) -> list[dict]:
                                         reference_gaps_mm=gaps_mm(model, ref.weights)))
         lags = np.array([s.lag_frames for s in scores])
         rows.append({
-            "input": {"transcript": "audio + transcript", "auto": "audio only (Whisper + align)",
+            "input": {"transcript": "audio + transcript", "auto": "audio only (default: model)",
                       "phones": "audio only (phone recognition)", "whisper": "audio only (Whisper + align)"}[mode],
             "bilabial": np.sum([s.bilabial_recall * s.bilabials for s in scores]) / max(1, sum(s.bilabials for s in scores)),
             "open": np.sum([s.open_recall * s.open_vowels for s in scores]) / max(1, sum(s.open_vowels for s in scores)),
@@ -87,7 +88,7 @@ def run(n: int, modes: list[str]) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=24, help="utterances (voices round-robin)")
-    ap.add_argument("--modes", default="auto,phones,transcript")
+    ap.add_argument("--modes", default="auto,whisper,phones,transcript")
     args = ap.parse_args()
     rows = run(args.n, args.modes.split(","))
     voices = sorted({tts.VOICES[i % 4] for i in range(args.n)})

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +76,10 @@ def stage_times(path: Path, transcript: str | None, recognizer: str, tmp: Path) 
         c = time.perf_counter()
         segs = align(audio, transcript).phones
         t["forced alignment"] = time.perf_counter() - c
+    elif recognizer == "model":
+        c = time.perf_counter()
+        segs = phoneme_timings(audio, recognizer="model").segments
+        t["articulation model"] = time.perf_counter() - c
     else:
         c = time.perf_counter()
         segs = phoneme_timings(audio, recognizer="phones").segments
@@ -103,19 +109,55 @@ def stage_times(path: Path, transcript: str | None, recognizer: str, tmp: Path) 
     return t
 
 
+_CHILD = ("import atexit, sys\n"
+          "def hwm():\n"
+          "    for line in open('/proc/self/status'):\n"
+          "        if line.startswith('VmHWM:'):\n"
+          "            sys.stderr.write('VMHWM ' + line.split()[1] + '\\n')\n"
+          "atexit.register(hwm)\n"
+          "from visemo.cli import main\n"
+          "sys.exit(main(sys.argv[1:]))\n")
+"""``visemo animate`` in a new Python process that reports its own peak RSS (VmHWM, KiB) on exit:
+the rusage of a child counts the parent's pages it was forked with."""
+
+
+def command_time(path: Path, tmp: Path) -> tuple[float, float, float]:
+    """(speech seconds, wall seconds, peak RSS in MB) of one ``visemo animate PATH -o take.json`` process."""
+    out = tmp / "take.json"
+    c = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", _CHILD, "animate", str(path), "-o", str(out), "-q"],
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - c
+    if r.returncode != 0:
+        raise SystemExit(f"visemo animate failed ({r.returncode}): {r.stderr.strip()}")
+    peak_kib = next(int(line.split()[1]) for line in r.stderr.splitlines() if line.startswith("VMHWM "))
+    return sf.info(str(path)).duration, wall, peak_kib / 1024
+
+
+def in_process_time(path: Path, tmp: Path) -> float:
+    """Wall seconds of ``visemo.animate(path)`` + writing JSON in a warm process (models loaded)."""
+    import visemo
+
+    visemo.animate(path).save(tmp / "warm.json")  # warm-up: imports and model sessions
+    c = time.perf_counter()
+    visemo.animate(path).save(tmp / "warm.json")
+    return time.perf_counter() - c
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lengths", default="10,60")
     args = ap.parse_args()
     os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp())
-    rows = []
+    rows, commands = [], []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for seconds in [float(s) for s in args.lengths.split(",")]:
             path, text = speech_clip(seconds, tmp / f"speech{seconds:g}.wav")
-            for label, transcript, rec in (("transcript", text, "auto"), ("whisper", None, "whisper"),
-                                           ("phones", None, "phones")):
+            for label, transcript, rec in (("model", None, "model"), ("transcript", text, "auto"),
+                                           ("whisper", None, "whisper"), ("phones", None, "phones")):
                 rows.append((seconds, label, stage_times(path, transcript, rec, tmp)))
+            commands.append((seconds, command_time(path, tmp), in_process_time(path, tmp)))
     print(f"Seconds of speech per wall second (higher is faster), {os.cpu_count()} cores")
     print(f"{'input':>7} {'timing from':12} {'stage':28} {'seconds':>8} {'x realtime':>11}")
     for seconds, label, t in rows:
@@ -124,6 +166,12 @@ def main() -> None:
         for stage, s in t.items():
             print(f"{dur:6.1f}s {label:12} {stage:28} {s:8.3f} {dur / s:11.1f}")
         print(f"{dur:6.1f}s {label:12} {'TOTAL':28} {total:8.3f} {dur / total:11.1f}")
+    print()
+    print("SPEECH -> take.json with the default engine: `visemo animate SPEECH -o take.json` as a new process")
+    print("(start-up, imports and model loading included), and visemo.animate(SPEECH).save() in a warm process")
+    print(f"{'input':>7} {'process s':>10} {'x realtime':>11} {'peak MB':>8} {'warm s':>7} {'x realtime':>11}")
+    for seconds, (dur, wall, peak), warm in commands:
+        print(f"{dur:6.1f}s {wall:10.3f} {dur / wall:11.1f} {peak:8.0f} {warm:7.3f} {dur / warm:11.1f}")
 
 
 if __name__ == "__main__":

@@ -35,13 +35,13 @@ What it does, all at build time (nothing is downloaded when the add-on runs):
 Variants (zip suffix; sizes per platform with ``--split-platforms``, MiB,
 linux-x64 / windows-x64 / macos-arm64 / macos-x64, visemo 0.1.0):
 
-* *lite* (no suffix; 220 / 198 / 191 / 191) ships visemo's own dependencies
-  (pocketsphinx for the phonemes, onnxruntime, a text encoder) and PyAV
-  (``av``, FFmpeg inside: the add-on's *Playblast* writes its mp4; it adds
-  34 / 26 / 17 / 22 MiB, 10-18 %, and raises no platform's oldest supported
-  OS).  With a transcript the timing is a forced alignment, as in the full
-  build; without one visemo recognises phones directly (lower accuracy, see
-  the README).
+* *lite* (no suffix; 231 / 208 / 202 / 202) ships visemo's own dependencies
+  (pocketsphinx for English alignment, onnxruntime, espeak-ng through
+  ``espeakng-loader`` for transcripts in other languages, a text encoder)
+  and PyAV (``av``, FFmpeg inside: the add-on's *Playblast* writes its mp4;
+  it adds 34 / 26 / 17 / 22 MiB, 10-18 %, and raises no platform's oldest
+  supported OS).  Without a transcript the articulation model (in
+  ``models/``) times the mouth in any language, as in the full build.
 * *video* (``-video``; 349 / 313 / 304 / 324) adds *Export Talking
   Portrait* and photo emotion prompts: mediapipe 0.10.21 (legacy face mesh),
   opencv-contrib-python (mediapipe's own OpenCV, the only one shipped),
@@ -50,7 +50,8 @@ linux-x64 / windows-x64 / macos-arm64 / macos-x64, visemo 0.1.0):
   expression is kept only where the fit and fer agree, as on the command line).
 * *full* (``-full``; linux-x64 473) adds the ``whisper`` extra — faster-whisper
   and the Whisper-base model (~140 MB of weights plus CTranslate2 and
-  tokenizers per platform) — so speech without a transcript is transcribed first.
+  tokenizers per platform) — for what needs the words: *Emotion From: Auto*
+  (one emotion per sentence of what is said) and ``--recognizer whisper``.
 * *full-video* (``-full-video``; linux-x64 602): both.
 
 ``--wheel-cache DIR`` keeps downloaded wheels between builds (default
@@ -427,7 +428,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true",
-                    help="include faster-whisper + Whisper-base (transcribes speech without a transcript)")
+                    help="include faster-whisper + Whisper-base (the words for --emotion auto / Emotion From: Auto)")
     ap.add_argument("--video", action="store_true",
                     help="include mediapipe, OpenCV, Pillow, matplotlib and fer's weights "
                          "(the add-on's Export Talking Portrait)")

@@ -451,7 +451,8 @@ class LiveAnimator:
                               f"model alone needs {1000 * self.row_delay / SAMPLE_RATE + 5:.1f} ms, give it "
                               "at least 10 ms more")
         self.window_rows = int(math.ceil((self.context + SEGMENT_REACH + 0.15) * FRAME_RATE)) + 16
-        self._path = _ClassPath(len(CLASSES), self.window_rows)
+        self._path = _ClassPath(len(CLASSES), self.window_rows,
+                                float(getattr(source.model, "switch_cost", SWITCH_COST)))
         self._loud = _RunningLoudness(self.fps)
         self._idle = _IdleLife(self.fps, seed)
         self.frames = 0          # frames returned

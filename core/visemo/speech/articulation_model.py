@@ -31,8 +31,9 @@ from .phonemes import PhonemeSegment, tile
 MODEL_NAME = "articulation"
 
 SWITCH_COST = 1.0
-"""Viterbi cost (nats) of changing class between two frames (picked on the training
-corpus's development utterances, see the model card's ``decoding``)."""
+"""Viterbi cost (nats) of changing class between two frames, when the model card's ``decoding``
+names none (cards chose theirs on the training corpus's development utterances:
+:mod:`visemo.train.articulation_decoding`)."""
 
 
 class ArticulationModel:
@@ -57,7 +58,10 @@ class ArticulationModel:
         self._order = np.array([self.classes.index(c) if c in self.classes else -1 for c in CLASSES])
         # per-class prior weights (the card's "class_bias", e.g. PBM ×4: short closures are worth more
         # than their share of frames), applied before renormalising
-        bias = card.get("decoding", {}).get("class_bias", {})
+        decoding = card.get("decoding", {})
+        bias = decoding.get("class_bias", {})
+        self.switch_cost = float(decoding.get("switch_cost_nats", SWITCH_COST))
+        """Viterbi cost (nats) of a change of class, the card's ``decoding`` (default :data:`SWITCH_COST`)."""
         self._bias = np.array([float(bias.get(c, 1.0)) for c in CLASSES], np.float32)
 
     def zero_states(self) -> list[np.ndarray]:
@@ -146,23 +150,34 @@ def load_articulation_model(name: str = MODEL_NAME) -> ArticulationModel:
 
 
 def viterbi(probabilities: np.ndarray, switch_cost: float = SWITCH_COST) -> np.ndarray:
-    """Most likely class per frame, int [T]: log-probabilities minus ``switch_cost`` per change."""
+    """Most likely class per frame, int [T]: log-probabilities minus ``switch_cost`` per change.
+
+    With one cost for every change, frame t's best predecessor of class c is
+    either c itself or the best class at t - 1; only that class and whether
+    each class switched are kept (the inner loop is a handful of array
+    operations per frame).
+    """
     logp = np.log(np.maximum(probabilities, 1e-6)).astype(np.float64)
     T, C = logp.shape
     if T == 0:
         return np.zeros(0, np.int64)
-    back = np.zeros((T, C), np.int64)
+    best = np.zeros(T, np.int64)       # best class at t - 1 (the predecessor of every switch into t)
+    moved = np.zeros((T, C), bool)     # class c at t came from best[t] rather than from c
     score = logp[0].copy()
+    move = np.empty(C)
     for t in range(1, T):
-        best = int(np.argmax(score))
-        stay = score
-        move = score[best] - switch_cost
-        back[t] = np.where(stay >= move, np.arange(C), best)
-        score = np.maximum(stay, move) + logp[t]
+        b = score.argmax()
+        best[t] = b
+        np.less(score, score[b] - switch_cost, out=moved[t])
+        np.maximum(score, score[b] - switch_cost, out=move)
+        np.add(move, logp[t], out=score)
     path = np.empty(T, np.int64)
-    path[-1] = int(np.argmax(score))
+    c = int(score.argmax())
+    path[-1] = c
     for t in range(T - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
+        if moved[t, c]:
+            c = int(best[t])
+        path[t - 1] = c
     return path
 
 
@@ -189,4 +204,4 @@ def decode_segments(probabilities: np.ndarray, duration: float,
 def recognize_articulation(audio) -> list[PhonemeSegment]:
     """Mouth-class segments (as representative phones) of a 16 kHz :class:`~visemo.audio.Audio`."""
     model = load_articulation_model()
-    return decode_segments(model.posteriors(audio.samples), audio.duration)
+    return decode_segments(model.posteriors(audio.samples), audio.duration, model.switch_cost)

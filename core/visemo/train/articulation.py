@@ -337,6 +337,10 @@ class TrainOptions:
     seed: int = 0
     workers: int = 1
     config: NetConfig = field(default_factory=NetConfig)
+    init: Path | None = None
+    """A model folder whose weights to start from (same config), else random."""
+    init_note: str = ""
+    """What ``init`` was, for the model card (e.g. its training minutes and steps)."""
 
 
 def _batches(utts: list[Utterance], opts: TrainOptions, aug: Augment, seed: int):
@@ -414,6 +418,9 @@ def train(corpus: Path, out_dir: Path, opts: TrainOptions = TrainOptions(), log=
         f"{len(dev)} development, {len({u.language for u in utts})} languages, {len({u.voice for u in utts})} voices")
     mean, std = feature_stats(train_utts)
     net = build_network(opts.config, mean, std)
+    if opts.init is not None:
+        load_onnx_weights(net, opts.init)
+        log(f"starting from {opts.init}: {evaluate(net, dev)}")
     weights = torch.from_numpy(class_weights(train_utts))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=0.05, ignore_index=-100)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=1e-4)
@@ -479,9 +486,67 @@ def train(corpus: Path, out_dir: Path, opts: TrainOptions = TrainOptions(), log=
               "training": {"utterances": len(train_utts),
                            "hours": round(sum(len(u.samples) for u in train_utts) / 16000 / 3600, 2),
                            "languages": sorted({u.language for u in train_utts}),
-                           "voices": len({u.voice for u in train_utts})}}
+                           "voices": len({u.voice for u in train_utts}),
+                           "minutes": round((time.perf_counter() - started) / 60, 1), "steps": step,
+                           **({"started_from": opts.init_note or str(opts.init)} if opts.init else {})}}
     export(net, out_dir, report)
     return report
+
+
+# ---------------------------------------------------------------------- warm start
+def load_onnx_weights(net, model_dir: Path) -> None:
+    """Copy a shipped ``articulation.onnx``'s weights into ``net`` (same config), to train on from them.
+
+    Named initializers are copied by name; the GRU's ONNX weights (gates z, r, h)
+    are put back in torch's order (r, z, n); a weight exported as MatMul is
+    transposed back.  The result is checked: the torch network must give the
+    ONNX model's logits on random input (VisemoError otherwise).
+    """
+    import onnx
+    import onnxruntime as ort
+    import torch
+    from onnx import numpy_helper
+
+    path = Path(model_dir) / "articulation.onnx"
+    graph = onnx.load(str(path)).graph
+    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    state = net.state_dict()
+    new = {}
+    for name, tensor in state.items():
+        if name in init and tuple(init[name].shape) == tuple(tensor.shape):
+            new[name] = torch.from_numpy(init[name].copy())
+    gru = next(n for n in graph.node if n.op_type == "GRU")
+    w, r, b = (init[n] for n in gru.input[1:4])
+    H = net.config.hidden
+
+    def torch_order(m):  # ONNX z, r, h → torch r, z, n along axis 0
+        z, r_, h = m[:H], m[H:2 * H], m[2 * H:]
+        return np.concatenate([r_, z, h])
+
+    new["gru.weight_ih_l0"] = torch.from_numpy(torch_order(w[0]))
+    new["gru.weight_hh_l0"] = torch.from_numpy(torch_order(r[0]))
+    new["gru.bias_ih_l0"] = torch.from_numpy(torch_order(b[0, :3 * H]))
+    new["gru.bias_hh_l0"] = torch.from_numpy(torch_order(b[0, 3 * H:]))
+    for name, tensor in state.items():
+        if name not in new:  # e.g. the head's weight, exported transposed for a MatMul
+            shape_t = tuple(reversed(tensor.shape))
+            match = [k for k, v in init.items() if tuple(v.shape) == shape_t and tensor.dim() == 2]
+            if len(match) != 1:
+                raise VisemoError(f"{path}: cannot find the weight for {name} {tuple(tensor.shape)}")
+            new[name] = torch.from_numpy(init[match[0]].T.copy())
+    net.load_state_dict(new)
+    x = np.random.default_rng(0).normal(-4, 2, (1, 40, net.config.n_mels)).astype(np.float32)
+    states = net.zero_states(1)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {"log_mel": x, **{i.name: s.numpy() for i, s in zip(sess.get_inputs()[1:], states)}}
+    want = sess.run(["logits"], feed)[0]
+    net.eval()
+    with torch.no_grad():
+        got = net(torch.from_numpy(x), *states)[0].numpy()
+    net.train()
+    if not np.allclose(got, want, atol=1e-3):
+        raise VisemoError(f"{path}: weights copied, but the network's logits differ from the ONNX model's "
+                          f"by up to {np.abs(got - want).max():.3g}")
 
 
 # ---------------------------------------------------------------------- export
@@ -548,10 +613,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=40.0, help="training time budget")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1, help="processes making augmented batches")
+    p.add_argument("--init", type=Path, help="a model folder to start from (e.g. models/articulation)")
+    p.add_argument("--lr", type=float, default=TrainOptions.lr, help="peak learning rate")
     args = p.parse_args(argv)
     try:
         report = train(args.corpus, args.output, TrainOptions(minutes=args.minutes, seed=args.seed,
-                                                              workers=args.workers))
+                                                              workers=args.workers, init=args.init, lr=args.lr))
     except VisemoError as e:
         print(f"visemo: error: {e}", file=sys.stderr)
         return 2
