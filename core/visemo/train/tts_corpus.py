@@ -32,7 +32,7 @@ Held-out policy (see :func:`split_for`; :func:`check_split` raises
   (:data:`HELDOUT_ESPEAK_VARIANTS`, :data:`HELDOUT_VOICES`).
 
 Texts: the emotion-free sentences and emotional lines of
-:mod:`visemo.train.emotion_sentences` (en, fr, de, es, it, pt); for other
+``data/emotion_lexicon/sentences.jsonl`` (en, fr, de, es, it, pt); for other
 Latin-script languages those sentences spoken by that language's voice (its
 own letter-to-sound rules) and pseudo-text (random syllables from the
 language's own letters, :data:`ORTHOGRAPHY`); for other scripts pseudo-text
@@ -340,7 +340,7 @@ ETHIOPIC_ROWS = (0x1200, 0x1208, 0x1218, 0x1228, 0x1230, 0x1238, 0x1240, 0x1260,
                  0x1338, 0x1348)
 
 NATIVE_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt")
-"""Languages with real sentences in :mod:`visemo.train.emotion_sentences`."""
+"""Languages with real sentences in ``data/emotion_lexicon/sentences.jsonl``."""
 
 DONORS: dict[str, tuple[str, ...]] = {
     "germanic": ("de", "en"), "romance": ("es", "it", "fr", "pt"), "any": NATIVE_LANGUAGES}
@@ -377,14 +377,20 @@ def _repo_root() -> Path:
 
 def evaluation_texts(root: str | os.PathLike | None = None) -> frozenset[str]:
     """Normalised sentences (lower case, no punctuation) of ``tests/*.py`` and ``benchmarks/*.py`` with
-    three or more words, plus :mod:`visemo.train.emotion_heldout`: evaluation text, never training text.
+    three or more words, plus the held-out emotion prompts (``data/emotion_lexicon/heldout.jsonl``, same
+    filter): evaluation text, never training text.
 
     ``root`` is the repository (default: three folders above this package); absent folders give nothing.
     """
     root = Path(root) if root is not None else _repo_root()
     files = sorted((root / "tests").glob("*.py")) + sorted((root / "benchmarks").glob("*.py"))
-    files.append(Path(__file__).resolve().parent / "emotion_heldout.py")
+    from visemo.train import emotion_tables
+
     out: set[str] = set()
+    for h in emotion_tables.load().heldout:
+        norm = _normalize_text(h["text"])
+        if len(norm.split()) >= 3 and len(norm) < 200:
+            out.add(norm)
     for path in files:
         if not path.exists() or path.name == "test_tts_corpus.py":
             continue
@@ -401,14 +407,15 @@ def evaluation_texts(root: str | os.PathLike | None = None) -> frozenset[str]:
 
 
 def native_sentences(excluded: frozenset[str] = frozenset()) -> dict[str, list[str]]:
-    """{language: sentences} from :mod:`visemo.train.emotion_sentences` (neutral and emotional lines, en fr de
-    es it pt), minus any whose normalised form is in ``excluded``."""
-    from visemo.train import emotion_sentences as es
+    """{language: sentences} from ``data/emotion_lexicon/sentences.jsonl`` (neutral and emotional lines, en fr
+    de es it pt), minus any whose normalised form is in ``excluded``."""
+    from visemo.train import emotion_tables
 
+    tables = emotion_tables.load()
     out: dict[str, list[str]] = defaultdict(list)
-    for text, lang in es.neutral_sentences():
+    for text, lang in tables.neutral_sentences:
         out[lang].append(text)
-    for text, lang, _label in es.emotional_lines():
+    for text, lang, _label in tables.emotional_lines:
         out[lang].append(text)
     return {lang: sorted({t for t in texts if _normalize_text(t) not in excluded})
             for lang, texts in out.items()}
@@ -1487,9 +1494,19 @@ def _progress(res: list[dict], done: int, seconds: float, total: int, t0: float,
 
 
 def write_manifests(out_dir: str | os.PathLike, specs: Sequence[UtteranceSpec]) -> list[dict]:
-    """Rewrite ``manifest.jsonl``, ``manifest_<split>.jsonl`` and ``rejected.jsonl`` of ``out_dir`` for ``specs``."""
+    """Rewrite ``manifest.jsonl``, ``manifest_<split>.jsonl`` and ``rejected.jsonl`` of ``out_dir`` for ``specs``.
+
+    Splits that ``specs`` do not touch keep their rows (a corpus can be made a split at a time).
+    """
     out = Path(out_dir)
     records, rejected = [], []
+    made = {spec.split for spec in specs}
+    kept = {split: [] for split in SPLITS}
+    if (out / "manifest.jsonl").is_file():
+        for line in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("split") in kept and row["split"] not in made and (out / row["wav"]).is_file():
+                kept[row["split"]].append(line)
     for spec in specs:
         wav, js = _paths(out, spec)
         if js.exists() and wav.exists():
@@ -1498,7 +1515,7 @@ def write_manifests(out_dir: str | os.PathLike, specs: Sequence[UtteranceSpec]) 
             records.append(rec)
         elif js.with_suffix(".rejected").exists():
             rejected.append(json.loads(js.with_suffix(".rejected").read_text()))
-    rows = {split: [] for split in SPLITS}
+    rows = kept
     for rec in records:
         rows[rec["split"]].append(json.dumps(
             {"id": rec["id"], "split": rec["split"], "wav": f"{rec['split']}/{rec['id']}.wav",

