@@ -307,6 +307,7 @@ def kill_worker(table: Path, out: Path, n: int) -> dict:
 # ------------------------------------------------------------------------------------ bad rows
 def bad_rows(folder: Path) -> str:
     import tts
+    from synthetic import write_character_blend
 
     d = folder / "bad"
     shutil.rmtree(d, ignore_errors=True)
@@ -315,22 +316,9 @@ def bad_rows(folder: Path) -> str:
     shutil.copy(u.path, d / "a.wav")
     (d / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg " * 40)
     blend = d / "scene.blend"
-    code = f"""
-import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})
-import bpy, os
-from visemo.blender import build_head_object, new_empty_scene, write_blend
-from synthetic import grid_head
-scene = new_empty_scene()
-face = build_head_object(*grid_head(n=4), name="face")
-me = bpy.data.meshes.new("plain")
-me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
-scene.collection.objects.link(bpy.data.objects.new("plain", me))
-bpy.context.view_layer.objects.active = face
-write_blend({str(blend)!r})
-os._exit(0)
-"""
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                   env=dict(os.environ, BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-")))
+    made = write_character_blend(blend)
+    if made.returncode != 0:
+        raise SystemExit(f"cannot build the character .blend: {made.stderr[-300:]}")
     rows = [["file", "emotion", "object", "transcript", "output", "portrait"],
             ["a.wav", "happy", "", u.text, "good", ""],
             ["missing.wav", "happy", "", "", "", ""],

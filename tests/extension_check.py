@@ -70,34 +70,11 @@ from visemo.paths import models_dir, sample_speech  # noqa: E402
 step("data", models_dir=str(models_dir()), sample_speech=str(sample_speech()), version=visemo.__version__)
 
 # Add > Mesh > visemo Head, then Generate on it with the bundled speech, through bpy.ops.
-from types import SimpleNamespace  # noqa: E402
-
 import numpy as np  # noqa: E402
+from menu_recording import mesh_add_entries  # noqa: E402  (beside this script)
 from visemo.blender import new_empty_scene  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves  # noqa: E402
 from visemo.face.model import load_face_model  # noqa: E402
-
-
-class RecordingLayout:
-    """Stands in for a menu's layout: records the operators a draw function adds."""
-
-    def __init__(self):
-        self.operators = []
-
-    def separator(self, **kw):
-        pass
-
-    def operator(self, idname, text="", icon="NONE", **kw):
-        self.operators.append([idname, text])
-
-
-def mesh_add_entries():
-    """[operator idname, label] of the Add > Mesh lines the extension draws."""
-    menu = SimpleNamespace(layout=RecordingLayout())
-    for draw in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize():
-        if draw.__module__.startswith(module_name):
-            draw(menu, bpy.context)
-    return menu.layout.operators
 
 
 scene = new_empty_scene()
@@ -105,7 +82,7 @@ scene.render.fps = 30
 scene.cursor.location = (0.5, -1.0, 0.25)
 ret = bpy.ops.visemo.head_add()
 obj = bpy.context.active_object
-step("head", menu_entries=mesh_add_entries(), head_result=sorted(ret), head_name=obj.name,
+step("head", menu_entries=mesh_add_entries(module_name), head_result=sorted(ret), head_name=obj.name,
      head_location=[round(x, 6) for x in obj.location], head_selected=obj.select_get(),
      head_keys=[kb.name for kb in obj.data.shape_keys.key_blocks],
      head_mapping=json.loads(obj["visemo_mapping"]), head_target=scene.visemo.target.name)
@@ -225,7 +202,7 @@ if video:
 addon_utils.disable(module_name, default_set=True, handle_error=None)
 left = [n for n in dir(bpy.types) if n.startswith(("VISEMO_", "visemo"))]
 step("disabled", left_registered=left, scene_prop=hasattr(bpy.types.Scene, "visemo"),
-     menu_entries_left=mesh_add_entries())
+     menu_entries_left=mesh_add_entries(module_name))
 
 ret = bpy.ops.extensions.package_uninstall(repo_index=list(bpy.context.preferences.extensions.repos).index(repo),
                                            pkg_id="visemo")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
 import wave
 from pathlib import Path
 
@@ -41,3 +45,28 @@ def write_wav(path, seconds: float = 2.0, rate: int = 16000, freq: float = 220.0
         f.setframerate(rate)
         f.writeframes((0.3 * np.sin(2 * np.pi * freq * t) * 32767).astype(np.int16).tobytes())
     return Path(path)
+
+
+_CHARACTER_SCRIPT = """
+import sys; sys.path.insert(0, {tests!r})
+import bpy, os
+from visemo.blender import build_head_object, new_empty_scene, write_blend
+from synthetic import grid_head
+scene = new_empty_scene()
+face = build_head_object(*grid_head(n=4), name="face")
+me = bpy.data.meshes.new("plain")
+me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+scene.collection.objects.link(bpy.data.objects.new("plain", me))
+bpy.context.view_layer.objects.active = face
+write_blend({path!r})
+os._exit(0)
+"""
+
+
+def write_character_blend(path) -> subprocess.CompletedProcess:
+    """A .blend at ``path``, built in a child process (bpy keeps one scene per process): 'face' (a grid
+    head with ARKit shape keys, active) and 'plain' (a triangle with none).  Returns the child's result."""
+    code = _CHARACTER_SCRIPT.format(tests=str(Path(__file__).resolve().parent), path=str(path))
+    env = dict(os.environ, BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env)
+

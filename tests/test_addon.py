@@ -32,6 +32,7 @@ from visemo.blender import build_head_object, new_empty_scene  # noqa: E402
 from visemo.blender.keyframes import channel_fcurves, data_path  # noqa: E402
 from visemo.emotion import EmotionTrack  # noqa: E402
 from visemo.pipeline import Performance  # noqa: E402
+from menu_recording import mesh_add_entries  # noqa: E402
 from synthetic import grid_head, write_wav  # noqa: E402
 from addon_harness import addon_fixture, exits_cleanly, scene  # noqa: E402,F401
 
@@ -772,28 +773,6 @@ def test_readme_png_writer_round_trips(tmp_path):
 
 
 # ---------------------------------------------------------------- Add > Mesh > visemo Head
-class RecordingLayout:
-    """Stands in for a menu's ``layout``: records the operators a draw function adds."""
-
-    def __init__(self):
-        self.operators = []
-
-    def separator(self, **kw):
-        pass
-
-    def operator(self, idname, text="", icon="NONE", **kw):
-        self.operators.append((idname, text))
-
-
-def mesh_add_entries(module_prefix: str) -> list[tuple[str, str]]:
-    """(operator idname, label) of the Add > Mesh lines drawn by modules under ``module_prefix``."""
-    menu = SimpleNamespace(layout=RecordingLayout())
-    for draw in bpy.types.VIEW3D_MT_mesh_add._dyn_ui_initialize():
-        if draw.__module__.startswith(module_prefix):
-            draw(menu, bpy.context)
-    return menu.layout.operators
-
-
 def lip_gaps(obj, frames) -> np.ndarray:
     """Lip opening (m, 0 at rest) of the evaluated visemo head at each scene frame in ``frames``."""
     from visemo.face.model import load_face_model

@@ -121,3 +121,65 @@ def test_animate_uses_the_model_by_default_and_needs_no_whisper(synth, tmp_path)
     r = subprocess.run([sys.executable, "-m", "visemo.cli", "animate", str(u.path), "-q", "-o", str(tmp_path / "x.json")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# ---------------------------------------------------------------------- noise-dependent closure weight
+def test_noise_gauge_is_causal_chunk_free_and_tells_noise_from_clean(synth):
+    from visemo.audio import load_audio
+    from visemo.audio.melspec import log_mel
+    from visemo.speech.noise_gauge import CLEAN_DB, MIN_ROWS, NoiseGauge, closure_weight
+
+    x = load_audio(synth("Bob bought a big map for Pam, then he sat down.", "kal16").path).samples
+    x = np.concatenate([x, np.zeros(8000, np.float32), x])
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(len(x)).astype(np.float32)
+    noisy = x + noise * np.sqrt(np.mean(x ** 2) / np.mean(noise ** 2) / 10)  # 10 dB SNR
+    clean_est, noisy_est = NoiseGauge().push(log_mel(x)), NoiseGauge().push(log_mel(noisy))
+    assert (clean_est[:MIN_ROWS] == CLEAN_DB).all()             # too little history: clean
+    assert np.median(clean_est[MIN_ROWS:]) > 40 and np.median(noisy_est[MIN_ROWS:]) < 25
+    mel = log_mel(noisy)
+    g = NoiseGauge()
+    parts = np.concatenate([g.push(mel[i:i + 37]) for i in range(0, len(mel), 37)])
+    np.testing.assert_array_equal(parts, noisy_est)
+    g2 = NoiseGauge()  # causal: the estimate for frame t does not change with what follows t
+    np.testing.assert_array_equal(g2.push(mel[:250]), noisy_est[:250])
+    w = closure_weight(np.array([5.0, 15.0, 20.0, 25.0, 60.0]), clean=4.0, noisy=16.0, band=(10.0, 30.0))
+    np.testing.assert_allclose(w, [16.0, 16.0 / np.sqrt(2), 8.0, 4.0 * np.sqrt(2), 4.0])
+
+
+def test_card_noise_rule_weights_closures_in_noise_alike_offline_and_streaming(tmp_path, synth):
+    import json
+
+    from visemo.audio import load_audio
+    from visemo.speech.articulation_classes import CLASSES
+    from visemo.speech.articulation_model import ArticulationModel
+
+    folder = tmp_path / "articulation"
+    shutil.copytree(models_dir() / "articulation", folder)
+    card = json.loads((folder / "model.json").read_text())
+    card["decoding"] = {"class_bias": {"PBM": 4.0}, "switch_cost_nats": 1.0,
+                        "noise": {"PBM": 16.0, "snr_db": [10.0, 30.0]}}
+    (folder / "model.json").write_text(json.dumps(card))
+    ruled = ArticulationModel("articulation", root=tmp_path)
+    assert ruled.noise == (16.0, (10.0, 30.0))
+    card["decoding"].pop("noise")
+    (tmp_path / "plain").mkdir()
+    shutil.copy(folder / "articulation.onnx", tmp_path / "plain")
+    card["name"] = "plain"
+    (tmp_path / "plain" / "model.json").write_text(json.dumps(card))
+    plain = ArticulationModel("plain", root=tmp_path)
+    assert plain.noise is None and plain.switch_cost == 1.0
+
+    x = load_audio(synth("Bob bought a big map for Pam, then he sat down.", "kal16").path).samples
+    x = np.concatenate([x, x])
+    noise = np.random.default_rng(1).standard_normal(len(x)).astype(np.float32)
+    noisy = x + noise * np.sqrt(np.mean(x ** 2) / np.mean(noise ** 2) / 10)
+    k = CLASSES.index("PBM")
+    # clean speech: the rule changes nothing; 10 dB of noise: closures weigh (up to 4x) more
+    np.testing.assert_allclose(ruled.posteriors(x), plain.posteriors(x), atol=1e-6)
+    p_ruled, p_plain = ruled.posteriors(noisy), plain.posteriors(noisy)
+    late = slice(150, None)  # after the gauge has a second of history
+    assert p_ruled[late, k].sum() > 1.5 * p_plain[late, k].sum()
+    s = ruled.stream()
+    chunks = [s.push(noisy[i:i + 1234]) for i in range(0, len(noisy), 1234)] + [s.finish()]
+    np.testing.assert_allclose(np.concatenate(chunks), p_ruled, atol=1e-4)

@@ -22,6 +22,7 @@ cloudpickle = pytest.importorskip("cloudpickle")
 import dask  # noqa: E402
 
 import tts  # noqa: E402
+from synthetic import write_character_blend  # noqa: E402
 from visemo import Animation  # noqa: E402
 from visemo.batch import report as report_mod  # noqa: E402
 from visemo.batch.cluster import SCHEDULER_SETTINGS  # noqa: E402
@@ -228,22 +229,7 @@ def test_resume_skips_done_rows_and_redoes_a_changed_one(client, lines, tmp_path
 def character(tmp_path_factory):
     """scene.blend, built in a child process: 'face' (ARKit shape keys, active) and 'plain' (none)."""
     path = tmp_path_factory.mktemp("character") / "scene.blend"
-    code = f"""
-import sys; sys.path.insert(0, {str(ROOT / 'tests')!r})
-import bpy
-from visemo.blender import build_head_object, new_empty_scene, write_blend
-from synthetic import grid_head
-scene = new_empty_scene()
-face = build_head_object(*grid_head(n=4), name="face")
-me = bpy.data.meshes.new("plain")
-me.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
-scene.collection.objects.link(bpy.data.objects.new("plain", me))
-bpy.context.view_layer.objects.active = face
-write_blend({str(path)!r})
-import os; os._exit(0)
-"""
-    env = dict(os.environ, BLENDER_USER_RESOURCES=tempfile.mkdtemp(prefix="visemo-bur-"))
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, env=env)
+    r = write_character_blend(path)
     if r.returncode != 0 or not path.is_file():
         pytest.skip(f"cannot build a .blend here: {r.stderr[-300:]}")
     return path

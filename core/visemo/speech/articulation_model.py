@@ -26,6 +26,7 @@ import numpy as np
 from ..audio.melspec import FRAME_RATE, MelStream, log_mel
 from ..errors import ModelError
 from .articulation_classes import CLASSES, REPRESENTATIVE
+from .noise_gauge import NoiseGauge, closure_weight
 from .phonemes import PhonemeSegment, tile
 
 MODEL_NAME = "articulation"
@@ -37,12 +38,13 @@ names none (cards chose theirs on the training corpus's development utterances:
 
 
 class ArticulationModel:
-    """The shipped articulation model (ONNX, run with onnxruntime on one thread)."""
+    """An articulation model folder (default: the shipped one; ``root``: another models folder), run with
+    onnxruntime on one thread."""
 
-    def __init__(self, name: str = MODEL_NAME) -> None:
+    def __init__(self, name: str = MODEL_NAME, root=None) -> None:
         from .. import models
 
-        self.model = models.load(name)
+        self.model = models.load(name, root)
         card = self.model.card
         self.classes = self.model.channels("main", "logits")
         unknown = set(self.classes) - set(CLASSES)
@@ -63,6 +65,13 @@ class ArticulationModel:
         self.switch_cost = float(decoding.get("switch_cost_nats", SWITCH_COST))
         """Viterbi cost (nats) of a change of class, the card's ``decoding`` (default :data:`SWITCH_COST`)."""
         self._bias = np.array([float(bias.get(c, 1.0)) for c in CLASSES], np.float32)
+        noise = decoding.get("noise")
+        self.noise = (float(noise["PBM"]), tuple(float(v) for v in noise["snr_db"])) if noise else None
+        """(P/B/M weight in noise, (low, high) SNR band in dB) or None: see :mod:`visemo.speech.noise_gauge`."""
+
+    def gauge(self) -> NoiseGauge | None:
+        """A fresh noise gauge when the card asks for noise-dependent closure weights, else None."""
+        return NoiseGauge() if self.noise else None
 
     def zero_states(self) -> list[np.ndarray]:
         """Initial states: zeros."""
@@ -75,9 +84,10 @@ class ArticulationModel:
         out = self.session.run(feeds)
         return out["logits"][0], [out[f"{n}_out"] for n in self.state_names]
 
-    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+    def probabilities(self, logits: np.ndarray, snr_db: np.ndarray | None = None) -> np.ndarray:
         """Softmax of model logits, columns in :data:`CLASSES` order, weighted by the card's
-        class bias and renormalised, float32 [n, len(CLASSES)]."""
+        class bias and renormalised, float32 [n, len(CLASSES)].  ``snr_db`` (per row, from a
+        :class:`~visemo.speech.noise_gauge.NoiseGauge`): P/B/M weighted by the card's noise rule."""
         z = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
@@ -86,6 +96,10 @@ class ArticulationModel:
             if col >= 0:
                 out[:, k] = p[:, col]
         out *= self._bias
+        if self.noise is not None and snr_db is not None:
+            k = CLASSES.index("PBM")
+            weight = closure_weight(snr_db, float(self._bias[k]), self.noise[0], self.noise[1])
+            out[:, k] *= (weight / self._bias[k]).astype(np.float32)
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     def posteriors(self, samples: np.ndarray) -> np.ndarray:
@@ -93,9 +107,11 @@ class ArticulationModel:
         mel = log_mel(samples)
         if not len(mel):
             return np.zeros((0, len(CLASSES)), np.float32)
-        tail = np.repeat(mel[-1:], self.lookahead, axis=0)  # look-ahead past the end
-        logits, _ = self.run(np.concatenate([mel, tail]), self.zero_states())
-        return self.probabilities(logits[self.lookahead:])
+        full = np.concatenate([mel, np.repeat(mel[-1:], self.lookahead, axis=0)])  # look-ahead past the end
+        logits, _ = self.run(full, self.zero_states())
+        gauge = self.gauge()
+        snr = gauge.push(full)[self.lookahead:] if gauge else None  # row j: the estimate as input row j came
+        return self.probabilities(logits[self.lookahead:], snr)
 
     def stream(self) -> "ArticulationStream":
         """A new :class:`ArticulationStream` on this model."""
@@ -115,6 +131,7 @@ class ArticulationStream:
         self.mel = MelStream()
         self.states = model.zero_states()
         self.skip = model.lookahead   # leading outputs that name frames before the start
+        self.noise = model.gauge()
         self.last = None               # the latest mel frame (repeated past the end)
         self.frames = 0                # rows returned so far
 
@@ -123,7 +140,7 @@ class ArticulationStream:
             return np.zeros((0, len(CLASSES)), np.float32)
         self.last = mel[-1:]
         logits, self.states = self.model.run(mel, self.states)
-        probs = self.model.probabilities(logits)
+        probs = self.model.probabilities(logits, self.noise.push(mel) if self.noise else None)
         cut = min(self.skip, len(probs))
         self.skip -= cut
         probs = probs[cut:]

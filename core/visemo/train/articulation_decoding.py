@@ -52,7 +52,7 @@ class DevItem:
 
 def dev_items(corpus: Path, noise: str | None = None, snr_db: float = 10.0, seed: int = 0) -> list[DevItem]:
     """The development utterances of ``corpus`` (optionally with white or babble noise at ``snr_db``)."""
-    from .articulation import frame_labels, is_dev, read_corpus  # noqa: F401 - frame_labels: same class table
+    from .articulation import is_dev, read_corpus
 
     utts = [u for u in read_corpus(corpus, ("train",)) if is_dev(u.id)]
     rng = np.random.default_rng(seed)
@@ -84,40 +84,69 @@ def _truth(labels: np.ndarray, duration: float) -> list[PhonemeSegment]:
     return tile(segs, duration)
 
 
-def sweep(items: list[DevItem], pbm=PBM_BIASES, open_=OPEN_BIASES, switch=SWITCH_COSTS, model=None) -> list[dict]:
-    """Pooled lip-sync scores of every (PBM bias, OPEN bias, switch cost) on ``items``."""
-    from ..face.model import load_face_model
-    from ..speech.articulation_model import decode_segments, load_articulation_model
+class Prepared:
+    """What every setting reuses for a set of items: unweighted class probabilities, per-row noise
+    estimates (as the run time makes them), loudness and the true-timing lip gaps."""
 
-    model = model or load_articulation_model()
-    face = load_face_model()
-    unbiased = np.ones(len(CLASSES), np.float32)
-    saved, model._bias = model._bias, unbiased
-    try:
-        probs = [model.posteriors(it.samples) for it in items]
-    finally:
-        model._bias = saved
-    prepared = []
-    for it in items:
-        audio = Audio(it.samples)
-        frames = frame_count(audio.duration, FPS)
-        loud = loudness_envelope(audio, FPS, frames)
-        ref = articulate(it.truth, audio.duration, FPS, loudness=loud).animation
-        prepared.append((audio.duration, loud, 1000.0 * np.asarray(face.lip_gap_of_weights(ref.weights))))
-    rows = []
-    ip, io = CLASSES.index("PBM"), CLASSES.index("OPEN")
-    for b_pbm, b_open, cost in itertools.product(pbm, open_, switch):
+    def __init__(self, items: list[DevItem], model=None) -> None:
+        from ..audio.melspec import log_mel
+        from ..face.model import load_face_model
+        from ..speech.articulation_model import load_articulation_model
+        from ..speech.noise_gauge import NoiseGauge
+
+        model = model or load_articulation_model()
+        self.items, self.face = items, load_face_model()
+        saved, model._bias, model.noise = (model._bias, model.noise), np.ones(len(CLASSES), np.float32), None
+        try:
+            self.probs = [model.posteriors(it.samples) for it in items]
+        finally:
+            model._bias, model.noise = saved
+        self.snr = []
+        for it in items:
+            mel = log_mel(it.samples)
+            full = np.concatenate([mel, np.repeat(mel[-1:], model.lookahead, axis=0)])
+            self.snr.append(NoiseGauge().push(full)[model.lookahead:])
+        self.rest = []
+        for it in items:
+            audio = Audio(it.samples)
+            frames = frame_count(audio.duration, FPS)
+            loud = loudness_envelope(audio, FPS, frames)
+            ref = articulate(it.truth, audio.duration, FPS, loudness=loud).animation
+            self.rest.append((audio.duration, loud, 1000.0 * np.asarray(self.face.lip_gap_of_weights(ref.weights))))
+
+    def score(self, b_pbm: float, b_open: float, cost: float, noise: tuple | None = None) -> dict:
+        """Pooled scores of one setting (``noise``: (P/B/M weight in noise, (low, high) dB) or None)."""
+        from ..speech.articulation_model import decode_segments
+        from ..speech.noise_gauge import closure_weight
+
+        ip, io = CLASSES.index("PBM"), CLASSES.index("OPEN")
         scores = []
-        for it, p, (duration, loud, ref_gaps) in zip(items, probs, prepared):
+        for it, p, snr, (duration, loud, ref_gaps) in zip(self.items, self.probs, self.snr, self.rest):
             q = p.copy()
-            q[:, ip] *= b_pbm
+            q[:, ip] *= closure_weight(snr, b_pbm, noise[0], noise[1]) if noise else b_pbm
             q[:, io] *= b_open
             q /= q.sum(axis=1, keepdims=True)
-            segs = decode_segments(q, duration, cost)
-            anim = articulate(segs, duration, FPS, loudness=loud).animation
-            gaps = 1000.0 * np.asarray(face.lip_gap_of_weights(anim.weights))
+            anim = articulate(decode_segments(q, duration, cost), duration, FPS, loudness=loud).animation
+            gaps = 1000.0 * np.asarray(self.face.lip_gap_of_weights(anim.weights))
             scores.append(score_lipsync(gaps, it.truth, FPS, reference_gaps_mm=ref_gaps))
-        rows.append({"PBM": b_pbm, "OPEN": b_open, "switch_cost": cost, **pooled(scores)})
+        return pooled(scores)
+
+
+def sweep(prepared: Prepared, pbm=PBM_BIASES, open_=OPEN_BIASES, switch=SWITCH_COSTS) -> list[dict]:
+    """Pooled lip-sync scores of every (PBM bias, OPEN bias, switch cost), no noise rule."""
+    return [{"PBM": b_pbm, "OPEN": b_open, "switch_cost": cost, **prepared.score(b_pbm, b_open, cost)}
+            for b_pbm, b_open, cost in itertools.product(pbm, open_, switch)]
+
+
+NOISY_PBM = (6.0, 8.0, 12.0)
+SNR_BANDS = ((12.0, 25.0), (15.0, 30.0), (20.0, 40.0), (25.0, 50.0))
+
+
+def sweep_noise(prepared: Prepared, b_pbm: float, b_open: float, cost: float) -> list[dict]:
+    """Scores of the noise rule's settings (and of none) with the rest of the decoding fixed."""
+    rows = [{"noise": None, **prepared.score(b_pbm, b_open, cost)}]
+    for noisy, band in itertools.product(NOISY_PBM, SNR_BANDS):
+        rows.append({"noise": (noisy, band), **prepared.score(b_pbm, b_open, cost, (noisy, band))})
     return rows
 
 
@@ -138,40 +167,70 @@ def objective(row: dict) -> float:
     return min(rates) + 0.1 * sum(rates)
 
 
+def _line(label: str, cells: list[dict], score: float) -> str:
+    return label + "  " + "  ".join(f"{x['bilabial']:.3f} {x['open']:.3f} {x['silence']:.3f}    " for x in cells) \
+        + f"  {score:.4f}"
+
+
+def combined(cells: list[dict]) -> float:
+    """Clean counts fully, each noisy condition half."""
+    return objective(cells[0]) + 0.5 * sum(objective(x) for x in cells[1:])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", type=Path)
-    ap.add_argument("--write", action="store_true", help="store the best setting in the model card")
+    ap.add_argument("--model", type=Path, help="a model folder (default: the shipped models/articulation)")
+    ap.add_argument("--write", action="store_true", help="store the best setting in the model's card")
     args = ap.parse_args(argv)
+    from .. import models
+    from ..speech.articulation_model import ArticulationModel
+
+    folder = args.model or models.load("articulation").path
+    model = ArticulationModel(folder.name, root=folder.parent)
     conditions = {"clean": dev_items(args.corpus), "white 10 dB": dev_items(args.corpus, "white"),
                   "babble 10 dB": dev_items(args.corpus, "babble")}
-    tables = {name: sweep(items) for name, items in conditions.items()}
+    prepared = {name: Prepared(items, model) for name, items in conditions.items()}
     n = len(conditions["clean"])
-    print(f"Decoding on {n} development utterances (training split, never trained on); lip sync on the head")
-    print(f"{'PBM':>4} {'OPEN':>5} {'switch':>6}  " + "  ".join(f"{c:^22}" for c in conditions) + "  objective")
-    combined = []
+    print(f"Decoding of {folder} on {n} development utterances (training split, never trained on); "
+          "lip sync on the head: bilabial, open, silence")
+    for name, prep in prepared.items():
+        print(f"  noise estimate, {name}: median {np.median(np.concatenate(prep.snr)):.1f} dB")
+    header = "  ".join(f"{c:^22}" for c in conditions) + "  objective"
+    print(f"{'PBM':>4} {'OPEN':>5} {'switch':>6}  {header}")
+    tables = {name: sweep(prep) for name, prep in prepared.items()}
+    ranked = []
     for k, row in enumerate(tables["clean"]):
         cells = [tables[c][k] for c in conditions]
-        score = objective(cells[0]) + 0.5 * sum(objective(x) for x in cells[1:])
-        combined.append((score, row))
-        print(f"{row['PBM']:4g} {row['OPEN']:5g} {row['switch_cost']:6g}  "
-              + "  ".join(f"{x['bilabial']:.3f} {x['open']:.3f} {x['silence']:.3f}" + " " * 4 for x in cells)
-              + f"  {score:.4f}")
-    best_score, best = max(combined, key=lambda r: r[0])
-    print(f"best: PBM x{best['PBM']:g}, OPEN x{best['OPEN']:g}, switch cost {best['switch_cost']:g} nats "
-          f"(clean {best['bilabial']:.3f}/{best['open']:.3f}/{best['silence']:.3f})")
+        ranked.append((combined(cells), row))
+        print(_line(f"{row['PBM']:4g} {row['OPEN']:5g} {row['switch_cost']:6g}", cells, ranked[-1][0]))
+    _, best = max(ranked, key=lambda r: r[0])
+    print(f"best: PBM x{best['PBM']:g}, OPEN x{best['OPEN']:g}, switch cost {best['switch_cost']:g} nats")
+    print(f"\nP/B/M weight in noise (the rest fixed)\n{'noisy PBM':>10} {'band dB':>9}  {header}")
+    noise_tables = {name: sweep_noise(prep, best["PBM"], best["OPEN"], best["switch_cost"])
+                    for name, prep in prepared.items()}
+    ranked_noise = []
+    for k, row in enumerate(noise_tables["clean"]):
+        cells = [noise_tables[c][k] for c in conditions]
+        ranked_noise.append((combined(cells), row["noise"], cells))
+        label = "none" if row["noise"] is None else f"{row['noise'][0]:g}"
+        band = "" if row["noise"] is None else f"{row['noise'][1][0]:g}-{row['noise'][1][1]:g}"
+        print(_line(f"{label:>10} {band:>9}", cells, ranked_noise[-1][0]))
+    _, noise, cells = max(ranked_noise, key=lambda r: r[0])
+    print("best noise rule: " + ("none" if noise is None else f"P/B/M x{noise[0]:g} below {noise[1][0]:g} dB, "
+                                 f"x{best['PBM']:g} above {noise[1][1]:g} dB"))
     if args.write:
-        from .. import models
-
-        card_path = models.load("articulation").folder / "model.json"
+        card_path = folder / "model.json"
         card = json.loads(card_path.read_text(encoding="utf-8"))
         card["decoding"] = {
             "class_bias": {"PBM": best["PBM"], "OPEN": best["OPEN"]}, "switch_cost_nats": best["switch_cost"],
+            **({"noise": {"PBM": noise[0], "snr_db": list(noise[1])}} if noise else {}),
             "chosen_on": f"{n} development utterances of the training split (seen languages and voices, "
                          "utterances never trained on), clean and with 10 dB white or babble noise, by "
-                         "visemo.train.articulation_decoding; clean lip sync on the head: bilabial "
-                         f"{best['bilabial']:.3f}, open {best['open']:.3f}, silence {best['silence']:.3f}"}
-        card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")
+                         "visemo.train.articulation_decoding; lip sync on the head (bilabial/open/silence): "
+                         + ", ".join(f"{c} {x['bilabial']:.3f}/{x['open']:.3f}/{x['silence']:.3f}"
+                                     for c, x in zip(conditions, cells))}
+        card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {card_path}")
     return 0
 
