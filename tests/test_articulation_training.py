@@ -1,0 +1,82 @@
+"""Training the speech → articulation model (torch, build time): a tiny run end to end.
+
+A few espeak-ng utterances, a network a fraction of the shipped size, a few
+seconds of training: the export must load in the run time (onnxruntime, no
+torch), stream like it runs offline, carry its card, and warm-start a second
+run with exactly its own weights.  Skipped where torch, onnx or espeak-ng are
+missing (setup installs them for the tests).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from visemo.speech.articulation_classes import CLASSES  # noqa: E402
+from visemo.train import articulation as A  # noqa: E402
+from visemo.train import tts_corpus as tc  # noqa: E402
+
+TINY = A.NetConfig(channels=16, hidden=16)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    if not tc.have_espeak():
+        pytest.skip("needs espeak-ng")
+    root = tmp_path_factory.mktemp("corpus")
+    tc.build(root, tc.CorpusConfig(hours=0.01, seed=3, splits=("train",), engines=("espeak",),
+                                   languages=("en", "it")), workers=1, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "articulation"
+    report = A.train(corpus, out, A.TrainOptions(minutes=0.15, batch=4, frames=120, workers=0, config=TINY),
+                     log=lambda *a: None)
+    return out, report
+
+
+def test_export_loads_without_torch_and_streams_like_offline(trained, corpus):
+    from visemo.speech.articulation_model import ArticulationModel
+
+    out, report = trained
+    assert report["steps"] > 0 and report["training"]["utterances"] >= 5
+    card = json.loads((out / "model.json").read_text())
+    assert card["files"]["main"]["outputs"]["logits"]["names"] == list(CLASSES)
+    assert card["config"]["channels"] == 16 and card["lookahead_frames"] == A.LOOKAHEAD
+    assert card["decoding"]["class_bias"]["PBM"] > 1 and "licence" in card and "training_data" in card
+    model = ArticulationModel("articulation", root=out.parent)
+    utt = A.read_corpus(corpus)[0]
+    x = utt.samples.astype(np.float32) / 32768.0
+    p = model.posteriors(x)
+    assert p.shape == (len(A.log_mel(x)), len(CLASSES))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
+    s = model.stream()
+    parts = [s.push(x[i:i + 999]) for i in range(0, len(x), 999)] + [s.finish()]
+    np.testing.assert_allclose(np.concatenate(parts), p, atol=1e-4)
+
+
+def test_warm_start_reads_back_the_exported_weights_exactly(trained, corpus, tmp_path):
+    out, _ = trained
+    net = A.build_network(TINY)
+    A.load_onnx_weights(net, out)  # raises unless its logits equal onnxruntime's on the exported file
+    x = torch.from_numpy(np.random.default_rng(1).normal(-4, 2, (1, 30, TINY.n_mels)).astype(np.float32))
+    net.eval()
+    with torch.no_grad():
+        logits = net(x, *net.zero_states(1))[0][0].numpy()
+    from visemo.speech.articulation_model import ArticulationModel
+
+    model = ArticulationModel("articulation", root=out.parent)
+    onnx_logits, _ = model.run(x[0].numpy(), model.zero_states())
+    np.testing.assert_allclose(logits, onnx_logits, atol=1e-4)
+    with pytest.raises(Exception):
+        A.load_onnx_weights(A.build_network(A.NetConfig(channels=24, hidden=16)), out)  # another shape
+    again = A.train(corpus, tmp_path / "again", A.TrainOptions(minutes=0.03, batch=4, frames=120, workers=0,
+                                                               config=TINY, init=out), log=lambda *a: None)
+    assert again["training"]["started_from"] == str(out)
