@@ -143,6 +143,11 @@ def test_noise_gauge_is_causal_chunk_free_and_tells_noise_from_clean(synth):
     np.testing.assert_array_equal(parts, noisy_est)
     g2 = NoiseGauge()  # causal: the estimate for frame t does not change with what follows t
     np.testing.assert_array_equal(g2.push(mel[:250]), noisy_est[:250])
+    from visemo.speech.noise_gauge import _percentiles
+
+    for n in (1, 2, 7, 1000):  # the partial-sort percentiles are numpy's
+        v = rng.normal(size=n)
+        np.testing.assert_allclose(_percentiles(v, (10.0, 90.0)), np.percentile(v, (10.0, 90.0)), atol=1e-12)
     w = closure_weight(np.array([5.0, 15.0, 20.0, 25.0, 60.0]), clean=4.0, noisy=16.0, band=(10.0, 30.0))
     np.testing.assert_allclose(w, [16.0, 16.0 / np.sqrt(2), 8.0, 4.0 * np.sqrt(2), 4.0])
 

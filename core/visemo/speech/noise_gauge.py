@@ -43,26 +43,42 @@ def frame_levels(log_mel: np.ndarray) -> np.ndarray:
     return _DB * (top[:, 0] + np.log(np.exp(m - top).sum(axis=1)))
 
 
+def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, qs)`` (linear interpolation) through one partial sort."""
+    n = len(values)
+    pos = [q / 100.0 * (n - 1) for q in qs]
+    below = [int(p) for p in pos]
+    above = [min(i + 1, n - 1) for i in below]
+    part = np.partition(values, sorted(set(below + above)))
+    return [float(part[i] + (p - i) * (part[j] - part[i])) for p, i, j in zip(pos, below, above)]
+
+
 class NoiseGauge:
     """The causal SNR estimate (dB) per frame of log-mel frames pushed in order, in chunks of any size."""
 
     def __init__(self) -> None:
-        self._levels = np.zeros(HISTORY_ROWS)
+        self._history = np.zeros(0)   # the last HISTORY_ROWS levels before the next frame, oldest first
         self._seen = 0
         self._current = CLEAN_DB
 
     def push(self, log_mel: np.ndarray) -> np.ndarray:
         """The estimate for each of these frames, float64 [n] (the same whatever the chunking)."""
         levels = frame_levels(log_mel)
-        out = np.empty(len(levels))
-        for i, level in enumerate(levels):
-            if self._seen % EVERY_ROWS == 0 and self._seen >= MIN_ROWS:
-                hist = self._levels[: min(self._seen, HISTORY_ROWS)]
-                lo, hi = np.percentile(hist, (10.0, 90.0))
-                self._current = float(hi - lo)
-            out[i] = self._current
-            self._levels[self._seen % HISTORY_ROWS] = level
-            self._seen += 1
+        n, before = len(levels), len(self._history)
+        levels_so_far = np.concatenate([self._history, levels])
+        out = np.empty(n)
+        first = max(MIN_ROWS, -(-self._seen // EVERY_ROWS) * EVERY_ROWS)  # the next update at or after now
+        done = 0
+        for t in range(first, self._seen + n, EVERY_ROWS):   # absolute frame index of each update
+            k = t - self._seen                                   # its row in this chunk
+            window = levels_so_far[max(0, before + k - HISTORY_ROWS): before + k]
+            out[done:k] = self._current
+            lo, hi = _percentiles(window, (10.0, 90.0))
+            self._current = hi - lo
+            done = k
+        out[done:] = self._current
+        self._history = levels_so_far[-HISTORY_ROWS:]
+        self._seen += n
         return out
 
 
