@@ -137,11 +137,17 @@ def test_long_audio_is_aligned_in_chunks(librivox, monkeypatch):
     assert np.median(diffs) <= 0.011 and np.mean(diffs) < 0.05
 
 
-def test_alignment_that_cannot_fit_falls_back_to_recognition(synth, caplog):
+def test_alignment_that_cannot_fit_falls_back_to_recognition(synth, caplog, monkeypatch):
     a = load_audio(synth("Bob met me.", "slt").path)
     long_text = " ".join(["pepper"] * 80)
     with pytest.raises(AlignmentError):
         align(a, long_text)
+    res = phoneme_timings(a, transcript=long_text)  # the articulation model times it from the sound
+    assert res.method == "articulation" and res.transcript is None
+    assert_tiles(res, a.duration)
+    assert "from the sound alone" in caplog.text
+    assert phoneme_timings(a, transcript=long_text, recognizer="phones").method == "allphone"
+    monkeypatch.setattr(timings_mod, "articulation_model_available", lambda: False)
     res = phoneme_timings(a, transcript=long_text)
     assert res.method == "allphone" and res.transcript is None
     assert_tiles(res, a.duration)

@@ -112,6 +112,9 @@ def phoneme_timings(
             result = align(audio, transcript)
             return PhonemeTimings(result.phones, transcript, method, result.words, heard_language or language)
         except AlignmentError as e:
+            if recognizer not in ("phones", "allphone") and articulation_model_available():
+                log.warning("%s; timing the mouth from the sound alone instead", e)
+                return PhonemeTimings(_articulation(audio), None, "articulation", language=heard_language)
             log.warning("%s; recognising phonemes without the transcript instead", e)
     return PhonemeTimings(recognize_phonemes(audio), None, "allphone", language=heard_language)
 
