@@ -264,12 +264,7 @@ def kill_client_and_resume(table: Path, out: Path, n: int) -> dict:
     rerun = subprocess.run(batch_cmd(table, out), capture_output=True, text=True)
     took = time.perf_counter() - t
     after = outputs_state(out)
-    oks: dict[str, int] = {}
-    for r in manifest_records(out):
-        if r["status"] == "ok":
-            oks[r["key"]] = oks.get(r["key"], 0) + 1
-    report = list(csv.DictReader(open(out / "visemo-report.csv")))
-    good, bad = check_outputs(out, table)
+    oks, report, good, bad = tally(out, table)
     return {
         "killed_at": len(recorded), "workers_left": orphans, "pending": len(pending), "parts": len(parts),
         "files_before": len(before), "unrecorded": len(unrecorded), "rerun_exit": rerun.returncode,
@@ -283,6 +278,18 @@ def kill_client_and_resume(table: Path, out: Path, n: int) -> dict:
     }
 
 
+def tally(out: Path, table: Path) -> tuple[dict[str, int], list[dict], int, int]:
+    """({output: its ok manifest lines}, the report's rows, outputs that load / that do not) of a finished run."""
+    oks: dict[str, int] = {}
+    for r in manifest_records(out):
+        if r["status"] == "ok":
+            oks[r["key"]] = oks.get(r["key"], 0) + 1
+    with open(out / "visemo-report.csv", newline="") as f:
+        report = list(csv.DictReader(f))
+    good, bad = check_outputs(out, table)
+    return oks, report, good, bad
+
+
 def kill_worker(table: Path, out: Path, n: int) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     proc = subprocess.Popen(batch_cmd(table, out), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -290,12 +297,7 @@ def kill_worker(table: Path, out: Path, n: int) -> dict:
     victim = worker_pids(proc.pid)[0]
     os.kill(victim, signal.SIGKILL)
     stdout, _ = proc.communicate()
-    oks: dict[str, int] = {}
-    for r in manifest_records(out):
-        if r["status"] == "ok":
-            oks[r["key"]] = oks.get(r["key"], 0) + 1
-    report = list(csv.DictReader(open(out / "visemo-report.csv")))
-    good, bad = check_outputs(out, table)
+    oks, report, good, bad = tally(out, table)
     return {"exit": proc.returncode, "report_rows": len(report),
             "ok": sum(r["status"] == "ok" for r in report),
             "retried": [(int(r["row"]), r["status"]) for r in report if r["attempts"] == "2"],

@@ -49,7 +49,7 @@ from visemo.animation import frame_count  # noqa: E402
 from visemo.audio import Audio, load_audio, loudness_envelope  # noqa: E402
 from visemo.face.model import load_face_model  # noqa: E402
 from visemo.lipsync import articulate  # noqa: E402
-from visemo.lipsync.metrics import score_lipsync  # noqa: E402
+from visemo.lipsync.metrics import pool_scores, score_lipsync  # noqa: E402
 from visemo.pipeline import perform  # noqa: E402
 from visemo.speech.articulation_classes import REPRESENTATIVE  # noqa: E402
 from visemo.speech.phonemes import PhonemeSegment, tile  # noqa: E402
@@ -164,16 +164,7 @@ def score(items: list[Item], mode: str, model) -> dict:
     if not scores:
         return {}
 
-    def pooled(attr: str, count: str) -> float:
-        return float(np.sum([getattr(s, attr) * getattr(s, count) for s in scores])
-                     / max(1, sum(getattr(s, count) for s in scores)))
-
-    lags = np.array([s.lag_frames for s in scores])
-    return {"n": len(scores), "bilabial": pooled("bilabial_recall", "bilabials"),
-            "open": pooled("open_recall", "open_vowels"), "silence": pooled("silence_closure", "pause_frames"),
-            "lag": float(np.median(lags)), "max|lag|": int(np.abs(lags).max()),
-            "events": f"{sum(s.bilabials for s in scores)}/{sum(s.open_vowels for s in scores)}/"
-                      f"{sum(s.pause_frames for s in scores)}",
+    return {"n": len(scores), **pool_scores(scores),
             "x realtime": audio_s / max(took, 1e-9)}
 
 

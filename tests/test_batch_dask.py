@@ -26,7 +26,7 @@ from synthetic import write_character_blend  # noqa: E402
 from visemo import Animation  # noqa: E402
 from visemo.batch import report as report_mod  # noqa: E402
 from visemo.batch.cluster import SCHEDULER_SETTINGS  # noqa: E402
-from visemo.batch.command import BatchOptions, main as batch_main, run_batch  # noqa: E402
+from visemo.batch.command import BatchOptions, run_batch  # noqa: E402
 from visemo.batch.manifest import MANIFEST_NAME  # noqa: E402
 from visemo.batch.rows import BatchInputError, plan_outputs, read_rows  # noqa: E402
 from visemo.batch.work import SUFFIXES  # noqa: E402
@@ -300,6 +300,11 @@ def test_a_killed_workers_row_is_retried_once_then_reported(client, lines, tmp_p
 
 
 # ---------------------------------------------------------------------------------------- exit codes
+def batch_main(argv: list[str]) -> int:
+    """``visemo batch ARGV`` in this process (``python -m visemo.batch`` calls the same)."""
+    return visemo_main(["batch", *argv])
+
+
 def test_exit_codes_through_the_command(lines, tmp_path, capsys):
     d, texts = lines
     t = texts["line0.wav"]

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import VisemoError
 from . import manifest as manifest_mod
 from .cluster import batch_client, dashboard, require_dask, worker_count
 from .report import BAD_INPUT, ERROR, REPORT_SUFFIXES, Result, exit_status, print_summary, write_report
@@ -325,24 +324,9 @@ class _Progress:
 
 # ---------------------------------------------------------------------- entry
 def main_batch(args: argparse.Namespace) -> int:
-    """Run ``visemo batch`` from parsed arguments; return the exit status (0, 2 bad input, 1 internal)."""
-    try:
-        return run_batch(options_from_args(args)).status
-    except VisemoError as e:
-        print(f"visemo: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("visemo: interrupted", file=sys.stderr)
-        return 130
+    """Run ``visemo batch`` from parsed arguments; the exit status (0, 2 a row had bad input, 1 internal).
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m visemo.batch ARGS`` (the same as ``visemo batch ARGS``)."""
-    p = argparse.ArgumentParser(prog="visemo batch", description="Animate every line of a CSV on Dask.")
-    args = add_batch_arguments(p).parse_args(argv)
-    try:
-        return main_batch(args)
-    except Exception as e:  # noqa: BLE001 - report, then fail with status 1
-        traceback.print_exc()
-        print(f"visemo: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+    Errors that stop the whole batch (bad options, a locked folder) are raised for the caller,
+    :func:`visemo.cli.main`, to report like every other command.
+    """
+    return run_batch(options_from_args(args)).status

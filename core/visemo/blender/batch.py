@@ -67,13 +67,11 @@ from ..batch.rows import BatchInputError, Row, mapping_spec, parse_row, plan_out
 from ..errors import VisemoError
 
 SUFFIXES = (".fbx", ".glb", ".blend")
-_BadInput = BatchInputError  # bad CSV or options: one line, exit 2
-_mapping_spec = mapping_spec
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (not argparse's usage dump)
-        raise _BadInput(message)
+        raise BatchInputError(message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,12 +177,12 @@ def run_single(args) -> int:
     from visemo.pipeline import emotion_track
 
     if args.speech_pos and args.speech:
-        raise _BadInput("give the speech file once: SPEECH or --speech")
+        raise BatchInputError("give the speech file once: SPEECH or --speech")
     speech = args.speech or args.speech_pos
     if not speech:
-        raise _BadInput("the following arguments are required: SPEECH (or --speech, or --batch CSV)")
+        raise BatchInputError("the following arguments are required: SPEECH (or --speech, or --batch CSV)")
     if not args.output:
-        raise _BadInput("the following arguments are required: -o/--output")
+        raise BatchInputError("the following arguments are required: -o/--output")
     out = Path(args.output)
     if out.suffix.lower() not in SUFFIXES:
         raise FormatError(f"cannot write {out.name!r} from Blender; use one of {', '.join(SUFFIXES)}")
@@ -192,7 +190,7 @@ def run_single(args) -> int:
     if not speech.is_file():
         raise AudioError(f"speech file not found: {speech}")
     _check_fps(args.fps)
-    mapping = _mapping_spec(args.mapping)
+    mapping = mapping_spec(args.mapping)
     emotion, emotion_image = emotion_argument(args)
     emotion_track(emotion, args.intensity, emotion_image)  # bad prompt or photo: before any work
 
@@ -254,18 +252,18 @@ def run_batch(args) -> int:
     from visemo.blender.scene import fps_pair
 
     if args.speech or args.speech_pos or args.output:
-        raise _BadInput("--batch takes no SPEECH, --speech or -o; outputs go to --out-dir")
+        raise BatchInputError("--batch takes no SPEECH, --speech or -o; outputs go to --out-dir")
     if args.emotion or args.emotion_image or args.emotion_keys or args.transition is not None:
-        raise _BadInput("--batch reads each row's emotion from the CSV's 'emotion' column")
+        raise BatchInputError("--batch reads each row's emotion from the CSV's 'emotion' column")
     if not args.out_dir:
-        raise _BadInput("the following arguments are required with --batch: --out-dir")
+        raise BatchInputError("the following arguments are required with --batch: --out-dir")
     fmt = args.format.lower().lstrip(".")
     if f".{fmt}" not in SUFFIXES:
-        raise _BadInput(f"--format must be one of fbx, glb, blend; got {args.format!r}")
+        raise BatchInputError(f"--format must be one of fbx, glb, blend; got {args.format!r}")
     _check_fps(args.fps)
     csv_path = Path(args.batch)
     rows = read_rows(csv_path)
-    mapping = _mapping_spec(args.mapping)
+    mapping = mapping_spec(args.mapping)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = plan_outputs(rows, out_dir, fmt, SUFFIXES)
@@ -333,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = _script_args(sys.argv if argv is None else argv)
     try:
         return run(argv)
-    except _BadInput as e:
+    except BatchInputError as e:
         print(f"visemo: error: {e}", file=sys.stderr)
         return 2
     except VisemoError as e:

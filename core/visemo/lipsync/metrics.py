@@ -104,3 +104,21 @@ def score_lipsync(
         open_vowels=len(vow),
         pause_frames=len(pause_frames),
     )
+
+
+def pool_scores(scores: list[LipsyncScore]) -> dict:
+    """Scores of many utterances as one: event-weighted ``bilabial``, ``open`` and ``silence`` rates,
+    the median ``lag`` and the largest ``max|lag|`` (frames), and the event counts ``events``
+    (bilabials / open vowels / pause frames)."""
+
+    def rate(attr: str, count: str) -> float:
+        return float(sum(getattr(s, attr) * getattr(s, count) for s in scores)
+                     / max(1, sum(getattr(s, count) for s in scores)))
+
+    lags = np.array([s.lag_frames for s in scores])
+    return {"bilabial": rate("bilabial_recall", "bilabials"), "open": rate("open_recall", "open_vowels"),
+            "silence": rate("silence_closure", "pause_frames"),
+            "lag": float(np.median(lags)) if len(lags) else 0.0,
+            "max|lag|": int(np.abs(lags).max()) if len(lags) else 0,
+            "events": f"{sum(s.bilabials for s in scores)}/{sum(s.open_vowels for s in scores)}/"
+                      f"{sum(s.pause_frames for s in scores)}"}

@@ -84,10 +84,8 @@ class ArticulationModel:
         out = self.session.run(feeds)
         return out["logits"][0], [out[f"{n}_out"] for n in self.state_names]
 
-    def probabilities(self, logits: np.ndarray, snr_db: np.ndarray | None = None) -> np.ndarray:
-        """Softmax of model logits, columns in :data:`CLASSES` order, weighted by the card's
-        class bias and renormalised, float32 [n, len(CLASSES)].  ``snr_db`` (per row, from a
-        :class:`~visemo.speech.noise_gauge.NoiseGauge`): P/B/M weighted by the card's noise rule."""
+    def softmax(self, logits: np.ndarray) -> np.ndarray:
+        """Softmax of model logits, columns in :data:`CLASSES` order (unweighted), float32 [n, len(CLASSES)]."""
         z = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
@@ -95,23 +93,28 @@ class ArticulationModel:
         for k, col in enumerate(self._order):
             if col >= 0:
                 out[:, k] = p[:, col]
-        out *= self._bias
-        if self.noise is not None and snr_db is not None:
-            k = CLASSES.index("PBM")
-            weight = closure_weight(snr_db, float(self._bias[k]), self.noise[0], self.noise[1])
-            out[:, k] *= (weight / self._bias[k]).astype(np.float32)
-        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+        return out
+
+    def probabilities(self, logits: np.ndarray, snr_db: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`softmax` weighted by the card's decoding (:func:`weigh_classes`), float32 [n, len(CLASSES)].
+        ``snr_db``: per row, from a :class:`~visemo.speech.noise_gauge.NoiseGauge`."""
+        return weigh_classes(self.softmax(logits), self._bias, snr_db, self.noise)
+
+    def unweighted_posteriors(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(:meth:`softmax` probabilities [frames, len(CLASSES)], the noise gauge's SNR estimate (dB) per
+        row [frames]) of 16 kHz ``samples``, row t = frame t: what :meth:`posteriors` weighs."""
+        mel = log_mel(samples)
+        if not len(mel):
+            return np.zeros((0, len(CLASSES)), np.float32), np.zeros(0)
+        full = np.concatenate([mel, np.repeat(mel[-1:], self.lookahead, axis=0)])  # look-ahead past the end
+        logits, _ = self.run(full, self.zero_states())
+        snr = NoiseGauge().push(full)[self.lookahead:]  # row j: the estimate as input row j came
+        return self.softmax(logits[self.lookahead:]), snr
 
     def posteriors(self, samples: np.ndarray) -> np.ndarray:
         """Class probabilities float32 [frames, len(CLASSES)] of 16 kHz ``samples``, row t = frame t."""
-        mel = log_mel(samples)
-        if not len(mel):
-            return np.zeros((0, len(CLASSES)), np.float32)
-        full = np.concatenate([mel, np.repeat(mel[-1:], self.lookahead, axis=0)])  # look-ahead past the end
-        logits, _ = self.run(full, self.zero_states())
-        gauge = self.gauge()
-        snr = gauge.push(full)[self.lookahead:] if gauge else None  # row j: the estimate as input row j came
-        return self.probabilities(logits[self.lookahead:], snr)
+        probs, snr = self.unweighted_posteriors(samples)
+        return weigh_classes(probs, self._bias, snr, self.noise)
 
     def stream(self) -> "ArticulationStream":
         """A new :class:`ArticulationStream` on this model."""
@@ -166,6 +169,22 @@ def load_articulation_model(name: str = MODEL_NAME) -> ArticulationModel:
     return ArticulationModel(name)
 
 
+def weigh_classes(probabilities: np.ndarray, bias: np.ndarray, snr_db: np.ndarray | None = None,
+                  noise: tuple[float, tuple[float, float]] | None = None) -> np.ndarray:
+    """``probabilities`` [n, len(CLASSES)] times the per-class weights ``bias`` [len(CLASSES)], renormalised.
+
+    With a ``noise`` rule (P/B/M weight in noise, (low, high) SNR band in dB) and the per-row
+    ``snr_db``, P/B/M's weight follows :func:`~visemo.speech.noise_gauge.closure_weight`
+    between ``bias``'s and the rule's.
+    """
+    weights = np.broadcast_to(np.asarray(bias, np.float32), probabilities.shape).copy()
+    if noise is not None and snr_db is not None:
+        k = CLASSES.index("PBM")
+        weights[:, k] = closure_weight(snr_db, float(bias[k]), noise[0], noise[1])
+    out = probabilities * weights
+    return (out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
 def viterbi(probabilities: np.ndarray, switch_cost: float = SWITCH_COST) -> np.ndarray:
     """Most likely class per frame, int [T]: log-probabilities minus ``switch_cost`` per change.
 
@@ -205,7 +224,12 @@ def decode_segments(probabilities: np.ndarray, duration: float,
     ``probabilities`` [T, len(CLASSES)] at 100 frames per second (row t is
     the frame centred on t / 100 s).
     """
-    path = viterbi(probabilities, switch_cost)
+    return path_segments(viterbi(probabilities, switch_cost), duration)
+
+
+def path_segments(path: np.ndarray, duration: float) -> list[PhonemeSegment]:
+    """Class index per 100 fps frame → segments tiling [0, ``duration``] s, named by each class's
+    representative phone (frame t is centred on t / 100 s)."""
     segs = []
     start = 0
     for t in range(1, len(path) + 1):

@@ -31,9 +31,10 @@ import numpy as np
 from ..animation import frame_count
 from ..audio import Audio, loudness_envelope
 from ..lipsync import articulate
-from ..lipsync.metrics import score_lipsync
-from ..speech.articulation_classes import CLASSES, REPRESENTATIVE
-from ..speech.phonemes import PhonemeSegment, tile
+from ..lipsync.metrics import pool_scores, score_lipsync
+from ..speech.articulation_classes import CLASSES
+from ..speech.articulation_model import path_segments
+from ..speech.phonemes import PhonemeSegment
 
 FPS = 30.0
 PBM_BIASES = (1.0, 2.0, 4.0, 8.0)
@@ -68,20 +69,8 @@ def dev_items(corpus: Path, noise: str | None = None, snr_db: float = 10.0, seed
                     n += np.resize(utts[j].samples.astype(np.float32) / 32768.0, len(x))
             x = x + n * np.sqrt((np.mean(x ** 2) + 1e-12) / (np.mean(n ** 2) + 1e-12) / 10 ** (snr_db / 10))
             x = (x / max(1.0, float(np.abs(x).max()))).astype(np.float32)
-        out.append(DevItem(u.id, x, _truth(u.labels, len(x) / 16000)))
+        out.append(DevItem(u.id, x, path_segments(u.labels, len(x) / 16000)))
     return out
-
-
-def _truth(labels: np.ndarray, duration: float) -> list[PhonemeSegment]:
-    """Frame labels (100 per second) → class segments named by their representative phones."""
-    segs, start = [], 0
-    for t in range(1, len(labels) + 1):
-        if t == len(labels) or labels[t] != labels[start]:
-            a, b = max(0.0, (start - 0.5) / 100), min(duration, (t - 0.5) / 100)
-            if b > a:
-                segs.append(PhonemeSegment(REPRESENTATIVE[CLASSES[labels[start]]], a, b))
-            start = t
-    return tile(segs, duration)
 
 
 class Prepared:
@@ -89,23 +78,12 @@ class Prepared:
     estimates (as the run time makes them), loudness and the true-timing lip gaps."""
 
     def __init__(self, items: list[DevItem], model=None) -> None:
-        from ..audio.melspec import log_mel
         from ..face.model import load_face_model
         from ..speech.articulation_model import load_articulation_model
-        from ..speech.noise_gauge import NoiseGauge
 
         model = model or load_articulation_model()
         self.items, self.face = items, load_face_model()
-        saved, model._bias, model.noise = (model._bias, model.noise), np.ones(len(CLASSES), np.float32), None
-        try:
-            self.probs = [model.posteriors(it.samples) for it in items]
-        finally:
-            model._bias, model.noise = saved
-        self.snr = []
-        for it in items:
-            mel = log_mel(it.samples)
-            full = np.concatenate([mel, np.repeat(mel[-1:], model.lookahead, axis=0)])
-            self.snr.append(NoiseGauge().push(full)[model.lookahead:])
+        self.probs, self.snr = zip(*(model.unweighted_posteriors(it.samples) for it in items))
         self.rest = []
         for it in items:
             audio = Audio(it.samples)
@@ -116,20 +94,17 @@ class Prepared:
 
     def score(self, b_pbm: float, b_open: float, cost: float, noise: tuple | None = None) -> dict:
         """Pooled scores of one setting (``noise``: (P/B/M weight in noise, (low, high) dB) or None)."""
-        from ..speech.articulation_model import decode_segments
-        from ..speech.noise_gauge import closure_weight
+        from ..speech.articulation_model import decode_segments, weigh_classes
 
-        ip, io = CLASSES.index("PBM"), CLASSES.index("OPEN")
+        bias = np.ones(len(CLASSES), np.float32)
+        bias[CLASSES.index("PBM")], bias[CLASSES.index("OPEN")] = b_pbm, b_open
         scores = []
         for it, p, snr, (duration, loud, ref_gaps) in zip(self.items, self.probs, self.snr, self.rest):
-            q = p.copy()
-            q[:, ip] *= closure_weight(snr, b_pbm, noise[0], noise[1]) if noise else b_pbm
-            q[:, io] *= b_open
-            q /= q.sum(axis=1, keepdims=True)
+            q = weigh_classes(p, bias, snr, noise)
             anim = articulate(decode_segments(q, duration, cost), duration, FPS, loudness=loud).animation
             gaps = 1000.0 * np.asarray(self.face.lip_gap_of_weights(anim.weights))
             scores.append(score_lipsync(gaps, it.truth, FPS, reference_gaps_mm=ref_gaps))
-        return pooled(scores)
+        return pool_scores(scores)
 
 
 def sweep(prepared: Prepared, pbm=PBM_BIASES, open_=OPEN_BIASES, switch=SWITCH_COSTS) -> list[dict]:
@@ -148,17 +123,6 @@ def sweep_noise(prepared: Prepared, b_pbm: float, b_open: float, cost: float) ->
     for noisy, band in itertools.product(NOISY_PBM, SNR_BANDS):
         rows.append({"noise": (noisy, band), **prepared.score(b_pbm, b_open, cost, (noisy, band))})
     return rows
-
-
-def pooled(scores) -> dict:
-    """Event-weighted bilabial / open / silence rates and the median lag of ``score_lipsync`` results."""
-    def rate(attr, count):
-        return float(sum(getattr(s, attr) * getattr(s, count) for s in scores)
-                     / max(1, sum(getattr(s, count) for s in scores)))
-
-    return {"bilabial": rate("bilabial_recall", "bilabials"), "open": rate("open_recall", "open_vowels"),
-            "silence": rate("silence_closure", "pause_frames"),
-            "lag": float(np.median([s.lag_frames for s in scores]))}
 
 
 def objective(row: dict) -> float:
