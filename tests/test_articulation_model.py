@@ -188,3 +188,32 @@ def test_card_noise_rule_weights_closures_in_noise_alike_offline_and_streaming(t
     s = ruled.stream()
     chunks = [s.push(noisy[i:i + 1234]) for i in range(0, len(noisy), 1234)] + [s.finish()]
     np.testing.assert_allclose(np.concatenate(chunks), p_ruled, atol=1e-4)
+
+
+def test_card_closure_rule_and_alignment_weights_are_read_and_used(tmp_path, synth):
+    import json
+
+    from visemo.audio import load_audio
+    from visemo.speech.articulation_classes import CLASSES
+    from visemo.speech.articulation_model import ArticulationModel, decode_path, viterbi, weigh_classes
+
+    folder = tmp_path / "articulation"
+    shutil.copytree(models_dir() / "articulation", folder)
+    card = json.loads((folder / "model.json").read_text())
+    card["decoding"] = {"class_bias": {"PBM": 24.0}, "switch_cost_nats": 2.0,
+                        "closure": {"core_frames": 3, "timing_cost_nats": 2.0}, "alignment_class_bias": {"PBM": 2.0}}
+    (folder / "model.json").write_text(json.dumps(card))
+    model = ArticulationModel("articulation", root=tmp_path)
+    assert model.decoder() == (2.0, (3, 2.0))
+    x = load_audio(synth("Bob bought a big map for Pam.", "kal16").path).samples
+    own, _ = model.unweighted_posteriors(x)
+    k = CLASSES.index("PBM")
+    two, twenty_four = np.ones(len(CLASSES), np.float32), np.ones(len(CLASSES), np.float32)
+    two[k], twenty_four[k] = 2.0, 24.0
+    # transcript alignment reads the model's probabilities with its own (milder) closure weight
+    np.testing.assert_allclose(model.alignment_posteriors(x), weigh_classes(own, two), atol=1e-6)
+    np.testing.assert_allclose(model.posteriors(x), weigh_classes(own, twenty_four), atol=1e-6)
+    # the closure rule leaves fewer closure frames than the weight alone makes
+    q = model.posteriors(x)
+    ruled, plain = decode_path(q, *model.decoder()), viterbi(q, 2.0)
+    assert (ruled == k).sum() < (plain == k).sum()

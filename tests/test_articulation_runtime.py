@@ -99,6 +99,35 @@ def test_viterbi_decoding_keeps_real_classes_and_drops_one_frame_flickers():
     assert segs[-1].end == pytest.approx(0.7)
 
 
+def test_trim_closures_keeps_a_found_closure_only_where_the_timing_path_closes():
+    from visemo.speech.articulation_model import trim_closures
+
+    P, O, C, S = (CLASSES.index(c) for c in ("PBM", "OPEN", "C", "SIL"))
+    found = np.array([S, S, P, P, P, P, P, P, P, P, O, O, S, P, P, P, P, P, P, S])
+    timed = np.array([S, S, C, P, P, P, O, O, O, O, O, O, S, O, O, O, O, O, O, S])
+    got = trim_closures(found, timed, core=3)
+    # first closure: the timing path's 3 frames stay, the rest take its classes
+    assert got[:12].tolist() == [S, S, C, P, P, P, O, O, O, O, O, O]
+    # second: the timing path never closes → the found closure keeps its middle 3 frames
+    assert got[12:].tolist() == [S, O, P, P, P, O, O, S]
+    assert np.array_equal(trim_closures(timed, found, 3), timed)  # no closure found: nothing changes
+
+
+def test_closure_rule_stops_a_weighted_closure_swallowing_the_vowel_after_it():
+    from visemo.speech.articulation_model import decode_path
+
+    pbm, open_ = CLASSES.index("PBM"), CLASSES.index("OPEN")
+    p = _one_hot([("SIL", 0, 10), ("PBM", 10, 16), ("OPEN", 16, 30), ("SIL", 30, 40)], 40)
+    p[16:30, pbm] = 0.3 * p[16:30, open_]  # the vowel's closure evidence: less than the vowel's
+    w = np.ones(len(CLASSES))
+    w[pbm] = 8.0                           # the decoder's weight on closures
+    q = p * w / (p * w).sum(axis=1, keepdims=True)
+    plain = decode_path(q, 2.0)
+    ruled = decode_path(q, 2.0, closure=(3, np.log(8.0)))
+    assert np.all(plain[10:30] == pbm)     # weighted on every frame, the lips never open for the vowel
+    assert np.all(ruled[10:16] == pbm) and np.all(ruled[16:30] == open_)
+
+
 def test_class_alignment_puts_the_transcripts_classes_where_the_frames_say():
     from visemo.speech.class_align import align_classes
 

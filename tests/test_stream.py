@@ -25,7 +25,7 @@ from visemo.errors import AudioError, PromptError, VisemoError
 from visemo.lipsync import articulate
 from visemo.pipeline import compose, emotion_track
 from visemo.speech.articulation_classes import CLASSES, arpabet_class
-from visemo.speech.articulation_model import decode_segments
+from visemo.speech.articulation_model import decode_segments, path_segments
 from visemo.speech.phonemes import PhonemeSegment, phones_at, tile
 from visemo.stream import LiveAnimator, StreamInputError
 
@@ -137,6 +137,28 @@ def test_matches_offline_but_for_the_anticipation_the_latency_cuts():
     # with context to spare (no latency bound) the stream is the offline result
     far, a = stream(x, probs, loudness=False, max_latency=0.7)
     assert a.latency > 0.6 and np.abs(far - ref).max() < 1e-6
+
+
+def test_the_closure_rule_decodes_alike_offline_and_streaming():
+    from visemo.speech.articulation_model import decode_path
+
+    x, _, probs = utterance(5, 8.0)
+    w = np.ones(len(CLASSES), np.float32)
+    w[CLASSES.index("PBM")] = 24.0
+    probs = (probs * w / (probs * w).sum(axis=1, keepdims=True)).astype(np.float32)
+    settings = (2.0, (3, float(np.log(8.0))))
+    source = OracleSource(probs)
+    source.model.decoder = lambda: settings
+    a = LiveAnimator(source=source, blinks=False, seed=0, loudness=False, max_latency=0.7)
+    got = np.concatenate([a.push(x[k:k + 320]) for k in range(0, len(x), 320)] + [a.finish()])
+    audio = Audio(x)
+    path = decode_path(probs, *settings)
+    assert not np.array_equal(path, decode_path(probs, 2.0))  # the rule changes this utterance's decoding
+    art = articulate(path_segments(path, audio.duration), audio.duration, 30.0)
+    frames = frame_count(audio.duration, 30.0)
+    curves = emotion_track(None).curves(np.arange(frames) / 30.0)
+    ref = compose(art.animation, art.closure, curves.weights, seed=0, blinks=False, eye_motion=True).weights
+    assert got.shape == ref.shape and np.abs(got - ref).max() < 1e-6
 
 
 def test_matches_offline_with_running_loudness_and_emotion():

@@ -70,7 +70,7 @@ from .lipsync import articulate
 from .lipsync.closure import apply_closure
 from .lipsync.targets import DIPHTHONGS
 from .speech.articulation_classes import CLASSES, REPRESENTATIVE
-from .speech.articulation_model import SWITCH_COST
+from .speech.articulation_model import SWITCH_COST, timing_probabilities, trim_closures
 from .speech.phonemes import PhonemeSegment
 
 DEFAULT_LATENCY = 0.14
@@ -98,7 +98,9 @@ class ProbabilitySource(Protocol):
     ``push(samples)`` / ``finish()`` return rows [n, len(CLASSES)] at 100 per
     second; row t arrives once the audio up to sample ``(t + model.lookahead)
     * HOP + WINDOW // 2`` has been pushed, and ``finish`` returns every row
-    up to ``melspec.frame_count(samples)``.
+    up to ``melspec.frame_count(samples)``.  ``model.decoder()``, when there,
+    gives the decoding (:meth:`~visemo.speech.articulation_model.ArticulationModel.decoder`);
+    else the default switch cost and no closure rule.
     """
 
     model: object
@@ -147,9 +149,13 @@ class _ClassPath:
     is the offline decoder's (where the offline path did not change further back).
     """
 
-    def __init__(self, classes: int, window: int, switch_cost: float = SWITCH_COST) -> None:
+    def __init__(self, classes: int, window: int, switch_cost: float = SWITCH_COST,
+                 closure: tuple[int, float] | None = None) -> None:
         self.window = window
         self.switch_cost = switch_cost
+        self.closure = closure
+        self.timed = _ClassPath(classes, window, switch_cost) if closure else None
+        """The second path that times closures (:func:`~visemo.speech.articulation_model.trim_closures`)."""
         self.back = np.zeros((window, classes), np.int16)
         self.path = np.zeros(window, np.int16)   # class of row j at j % window
         self.score: np.ndarray | None = None
@@ -163,8 +169,16 @@ class _ClassPath:
         """Rows [n, C] of probabilities → the decoder's log-probabilities (float64)."""
         return np.log(np.maximum(probabilities, 1e-6)).astype(np.float64)
 
+    def push_rows(self, probabilities: np.ndarray) -> None:
+        """Rows [n, C] of class probabilities, one :meth:`push` each (and the timing path's)."""
+        if self.timed is not None:
+            for row in self.log_probabilities(timing_probabilities(probabilities, self.closure[1])):
+                self.timed.push(row)
+        for row in self.log_probabilities(probabilities):
+            self.push(row)
+
     def push(self, logp: np.ndarray) -> None:
-        """One row of :meth:`log_probabilities` [C]."""
+        """One row of :meth:`log_probabilities` [C] (this path's only)."""
         W, n = self.window, self.rows
         if n >= W:  # row n - W leaves the window
             cls = int(self.path[n % W])
@@ -207,6 +221,8 @@ class _ClassPath:
         valid = max(0, R - W)
         row = min(max(first_row, valid), R - 1)
         seq = self.path[np.arange(valid, R) % W]
+        if self.timed is not None:
+            seq = trim_closures(seq, self.timed.path[np.arange(valid, R) % W], self.closure[0])
         cuts = np.flatnonzero(seq[1:] != seq[:-1]) + 1 + valid   # first rows of runs after the first
         k = int(np.searchsorted(cuts, row, side="right"))
         starts = [int(cuts[k - 1]) if k else valid] + cuts[k:].tolist()
@@ -215,7 +231,7 @@ class _ClassPath:
         ends = starts[1:] + [R]
         out = []
         for j0, j1 in zip(starts, ends):
-            phone = REPRESENTATIVE[CLASSES[self.path[(j1 - 1) % W]]]
+            phone = REPRESENTATIVE[CLASSES[seq[j1 - 1 - valid]]]
             a = max(0.0, (j0 - 0.5) / FRAME_RATE)
             if j1 < R:
                 b = (j1 - 0.5) / FRAME_RATE
@@ -231,7 +247,7 @@ class _ClassPath:
 
     def size(self) -> int:
         """Numbers held (bounded by the window)."""
-        return self.back.size + self.path.size
+        return self.back.size + self.path.size + (self.timed.size() if self.timed is not None else 0)
 
 
 # ---------------------------------------------------------------------- loudness
@@ -451,8 +467,8 @@ class LiveAnimator:
                               f"model alone needs {1000 * self.row_delay / SAMPLE_RATE + 5:.1f} ms, give it "
                               "at least 10 ms more")
         self.window_rows = int(math.ceil((self.context + SEGMENT_REACH + 0.15) * FRAME_RATE)) + 16
-        self._path = _ClassPath(len(CLASSES), self.window_rows,
-                                float(getattr(source.model, "switch_cost", SWITCH_COST)))
+        decoder = source.model.decoder() if hasattr(source.model, "decoder") else (SWITCH_COST, None)
+        self._path = _ClassPath(len(CLASSES), self.window_rows, *decoder)
         self._loud = _RunningLoudness(self.fps)
         self._idle = _IdleLife(self.fps, seed)
         self.frames = 0          # frames returned
@@ -479,8 +495,7 @@ class LiveAnimator:
         if self._finished:
             return np.zeros((0, arkit.COUNT), np.float32)
         self._finished = True
-        for row in self._path.log_probabilities(self.source.finish()):
-            self._path.push(row)
+        self._path.push_rows(self.source.finish())
         total = frame_count(self.samples / SAMPLE_RATE, self.fps) if self.samples else 0
         self._loud.finish(total)
         if self.frames >= total:
@@ -509,8 +524,8 @@ class LiveAnimator:
 
     def _rows(self, probabilities: np.ndarray) -> np.ndarray:
         out = []
-        for row in self._path.log_probabilities(probabilities):
-            self._path.push(row)
+        for row in probabilities:
+            self._path.push_rows(row[None])
             newest = self._path.rows - 1
             i1 = self.frames
             if self._next_due > newest:

@@ -12,7 +12,8 @@ look-ahead and carries its state explicitly, so:
 
 :func:`decode_segments` turns per-frame class probabilities into segments
 (Viterbi with a cost for switching class, so single-frame flickers do not
-become mouth movements), each named by its class's representative ARPAbet
+become mouth movements; closures found with the card's weight and timed with
+a lighter one, :func:`trim_closures`), each named by its class's representative ARPAbet
 phone, which the procedural engine (:mod:`visemo.lipsync`) then turns into
 curves exactly as it does aligned phonemes.
 """
@@ -64,10 +65,19 @@ class ArticulationModel:
         bias = decoding.get("class_bias", {})
         self.switch_cost = float(decoding.get("switch_cost_nats", SWITCH_COST))
         """Viterbi cost (nats) of a change of class, the card's ``decoding`` (default :data:`SWITCH_COST`)."""
+        closure = decoding.get("closure")
+        self.closure = (int(closure["core_frames"]), float(closure["timing_cost_nats"])) if closure else None
+        """(core frames, timing cost in nats) of :func:`trim_closures`, or None (closures as found)."""
         self._bias = np.array([float(bias.get(c, 1.0)) for c in CLASSES], np.float32)
+        align = decoding.get("alignment_class_bias", {})
+        self._align_bias = np.array([float(align.get(c, 1.0)) for c in CLASSES], np.float32)
         noise = decoding.get("noise")
         self.noise = (float(noise["PBM"]), tuple(float(v) for v in noise["snr_db"])) if noise else None
         """(P/B/M weight in noise, (low, high) SNR band in dB) or None: see :mod:`visemo.speech.noise_gauge`."""
+
+    def decoder(self) -> tuple[float, tuple[int, float] | None]:
+        """(switch cost, closure rule): the card's decoding, as :func:`decode_path` takes it."""
+        return self.switch_cost, self.closure
 
     def gauge(self) -> NoiseGauge | None:
         """A fresh noise gauge when the card asks for noise-dependent closure weights, else None."""
@@ -115,6 +125,13 @@ class ArticulationModel:
         """Class probabilities float32 [frames, len(CLASSES)] of 16 kHz ``samples``, row t = frame t."""
         probs, snr = self.unweighted_posteriors(samples)
         return weigh_classes(probs, self._bias, snr, self.noise)
+
+    def alignment_posteriors(self, samples: np.ndarray) -> np.ndarray:
+        """Class probabilities [frames, len(CLASSES)] for aligning a transcript (:mod:`~visemo.speech.class_align`):
+        :meth:`softmax` weighted by the card's ``alignment_class_bias`` (none: the model's own) — the text
+        names the closures, so the decoder's weights for finding them would only stretch them."""
+        probs, _ = self.unweighted_posteriors(samples)
+        return weigh_classes(probs, self._align_bias)
 
     def stream(self) -> "ArticulationStream":
         """A new :class:`ArticulationStream` on this model."""
@@ -217,14 +234,58 @@ def viterbi(probabilities: np.ndarray, switch_cost: float = SWITCH_COST) -> np.n
     return path
 
 
-def decode_segments(probabilities: np.ndarray, duration: float,
-                    switch_cost: float = SWITCH_COST) -> list[PhonemeSegment]:
+def timing_probabilities(probabilities: np.ndarray, timing_cost: float) -> np.ndarray:
+    """``probabilities`` [T, len(CLASSES)] with P/B/M ``timing_cost`` nats less likely (not renormalised:
+    the Viterbi path does not depend on a per-row factor): what :func:`trim_closures` times closures on."""
+    out = np.array(probabilities, np.float32, copy=True)
+    out[:, CLASSES.index("PBM")] *= np.float32(np.exp(-timing_cost))
+    return out
+
+
+def trim_closures(found: np.ndarray, timed: np.ndarray, core: int) -> np.ndarray:
+    """Class path [T]: ``found`` with each P/B/M run cut to the frames where ``timed`` also has P/B/M.
+
+    ``found`` is decoded with the card's P/B/M weight, which finds short closures but, on every frame,
+    also stretches them into the sounds around them ("pop" never opening); ``timed`` is decoded with
+    P/B/M lighter (:func:`timing_probabilities`) and says where the lips really are shut.  A run
+    ``timed`` closes on fewer than ``core`` frames keeps its middle ``core`` frames (the closure was
+    found; it stays, short).  Frames cut from a run take ``timed``'s class.
+    """
+    k = CLASSES.index("PBM")
+    out = np.array(found, copy=True)
+    closed = np.asarray(found) == k
+    if not closed.any():
+        return out
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], closed.astype(np.int8), [0]])))
+    for a, b in zip(edges[::2], edges[1::2]):
+        keep = np.asarray(timed[a:b]) == k
+        if keep.sum() < core:
+            keep[:] = False
+            m = a + max(0, (b - a - core) // 2)
+            keep[m - a:m - a + core] = True
+        out[a:b] = np.where(keep, k, timed[a:b])
+    return out
+
+
+def decode_path(probabilities: np.ndarray, switch_cost: float = SWITCH_COST,
+                closure: tuple[int, float] | None = None) -> np.ndarray:
+    """Class per 10 ms frame, int [T]: :func:`viterbi`, then with a ``closure`` rule (core frames, timing
+    cost in nats) :func:`trim_closures` against a second path on :func:`timing_probabilities`."""
+    path = viterbi(probabilities, switch_cost)
+    if closure is None:
+        return path
+    core, cost = closure
+    return trim_closures(path, viterbi(timing_probabilities(probabilities, cost), switch_cost), core)
+
+
+def decode_segments(probabilities: np.ndarray, duration: float, switch_cost: float = SWITCH_COST,
+                    closure: tuple[int, float] | None = None) -> list[PhonemeSegment]:
     """Segments tiling [0, ``duration``] s, named by each class's representative phone.
 
     ``probabilities`` [T, len(CLASSES)] at 100 frames per second (row t is
-    the frame centred on t / 100 s).
+    the frame centred on t / 100 s); the rest as :func:`decode_path`.
     """
-    return path_segments(viterbi(probabilities, switch_cost), duration)
+    return path_segments(decode_path(probabilities, switch_cost, closure), duration)
 
 
 def path_segments(path: np.ndarray, duration: float) -> list[PhonemeSegment]:
@@ -245,4 +306,4 @@ def path_segments(path: np.ndarray, duration: float) -> list[PhonemeSegment]:
 def recognize_articulation(audio) -> list[PhonemeSegment]:
     """Mouth-class segments (as representative phones) of a 16 kHz :class:`~visemo.audio.Audio`."""
     model = load_articulation_model()
-    return decode_segments(model.posteriors(audio.samples), audio.duration, model.switch_cost)
+    return decode_segments(model.posteriors(audio.samples), audio.duration, *model.decoder())

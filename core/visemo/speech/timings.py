@@ -104,7 +104,7 @@ def phoneme_timings(
         from .articulation_model import load_articulation_model
 
         words = transcript_classes(transcript, language)
-        probabilities = load_articulation_model().posteriors(audio.samples)
+        probabilities = load_articulation_model().alignment_posteriors(audio.samples)
         return PhonemeTimings(align_classes(probabilities, words, audio.duration), transcript,
                               "g2p+articulation", language=language)
     if transcript is not None:

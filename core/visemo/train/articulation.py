@@ -122,6 +122,7 @@ class Utterance:
     labels: np.ndarray
     language: str
     voice: str
+    text: str = ""
 
 
 def frame_labels(classes: list, duration: float) -> np.ndarray:
@@ -156,7 +157,7 @@ def read_corpus(root: Path, splits: tuple[str, ...] = ("train",)) -> list[Uttera
         if sr != 16000 or x.ndim != 1:
             raise VisemoError(f"{wav}: the corpus must be 16 kHz mono")
         out.append(Utterance(entry["id"], x, frame_labels(meta["classes"], len(x) / sr),
-                             meta.get("language", "?"), meta.get("voice", "?")))
+                             meta.get("language", "?"), meta.get("voice", "?"), meta.get("text", "")))
     if not out:
         raise VisemoError(f"no utterances of split(s) {', '.join(splits)} in {manifest}")
     return out
