@@ -80,3 +80,31 @@ def test_warm_start_reads_back_the_exported_weights_exactly(trained, corpus, tmp
     again = A.train(corpus, tmp_path / "again", A.TrainOptions(minutes=0.03, batch=4, frames=120, workers=0,
                                                                config=TINY, init=out), log=lambda *a: None)
     assert again["training"]["started_from"] == str(out)
+
+
+def test_corpus_utterances_carry_their_text_whose_g2p_classes_match_their_labels(corpus):
+    import difflib
+
+    from visemo.speech.articulation_classes import REPRESENTATIVE
+    from visemo.speech.articulation_model import path_segments
+    from visemo.speech.class_align import transcript_classes
+    from visemo.train.articulation_decoding import objective
+
+    def runs(seq):
+        return [c for i, c in enumerate(seq) if i == 0 or c != seq[i - 1]]
+
+    utts = A.read_corpus(corpus)
+    assert utts and all(u.text and u.language in ("en", "it") for u in utts)
+    ratios = []
+    for u in utts:
+        of_phone = {v: k for k, v in REPRESENTATIVE.items()}
+        said = runs([CLASSES.index(of_phone[s.phone])
+                     for s in path_segments(u.labels, len(u.samples) / 16000) if s.phone != "SIL"])
+        text = runs([CLASSES.index(c) for w in transcript_classes(u.text, u.language) for c in w])
+        ratios.append(difflib.SequenceMatcher(None, said, text).ratio())
+    # the same words through the run time's G2P: the same mouth classes but for accents (voice variants
+    # such as en-gb-x-gbcwmd against plain "en")
+    assert min(ratios) > 0.7 and np.mean(ratios) > 0.85, ratios
+    # the decoding tool's objective: in noise the worst of closures and vowels, pauses only in the sum
+    row = {"bilabial": 0.96, "open": 0.97, "silence": 0.70}
+    assert objective(row) == pytest.approx(0.70 + 0.263) and objective(row, noisy=True) == pytest.approx(0.96 + 0.263)
