@@ -80,6 +80,13 @@ def test_short_closures_are_joined_and_never_missed():
     assert c[2] == 0.5 and c[6] == 0.5 and c[0] == 0.0 and c[7] == 0.0
 
 
+def test_closures_one_frame_apart_stay_apart_so_the_vowel_between_shows():
+    # "P AA P" with a 60 ms vowel at 30 fps: frames 3 and 5-6 closed, frame 4 between them opens half-way
+    segs = [Seg("P", 0.095, 0.115), Seg("AA", 0.115, 0.175), Seg("P", 0.175, 0.19)]
+    c = bilabial_closure(segs, 10, FPS)
+    assert c[3] == c[5] == c[6] == 1.0 and c[4] == 0.5 and c[2] == 0.5 and c[7] == 0.5
+
+
 def test_open_vowels_open_the_jaw_and_silence_rests(speech):
     segs, _, art = speech
     w = art.animation.weights

@@ -96,6 +96,7 @@ class Prepared:
         from ..speech.articulation_model import load_articulation_model
 
         model = model or load_articulation_model()
+        self.model = model
         self.items, self.face = items, load_face_model()
         self._words: dict[str, list] = {}   # text → its words of classes (G2P once)
         self.probs, self.snr = zip(*(model.unweighted_posteriors(it.samples) for it in items))
@@ -108,9 +109,18 @@ class Prepared:
             self.rest.append((audio.duration, loud, 1000.0 * np.asarray(self.face.lip_gap_of_weights(ref.weights))))
 
     def score(self, b_pbm: float, b_open: float, cost: float, noise: tuple | None = None,
-              closure: tuple[int, float] | None = None) -> dict:
+              closure: tuple[int, float] | None = None, join_gap: int | None = None) -> dict:
         """Pooled scores of one setting (``noise``: (P/B/M weight in noise, (low, high) dB) or None;
-        ``closure``: (core frames, timing cost in nats) or None)."""
+        ``closure``: (core frames, timing cost in nats) or None; ``join_gap``: the closure layer's
+        :data:`~visemo.lipsync.closure.JOIN_GAP_FRAMES` for this score, truth included)."""
+        if join_gap is not None:
+            from ..lipsync import closure as layer
+
+            kept, layer.JOIN_GAP_FRAMES = layer.JOIN_GAP_FRAMES, join_gap
+            try:
+                return Prepared(self.items, self.model).score(b_pbm, b_open, cost, noise, closure)
+            finally:
+                layer.JOIN_GAP_FRAMES = kept
         from ..speech.articulation_model import decode_segments, weigh_classes
 
         bias = np.ones(len(CLASSES), np.float32)
@@ -158,6 +168,8 @@ def sweep_closure(prepared: Prepared, b_open: float, cost: float, pbm=CLOSURE_PB
             for b, k, h in itertools.product(pbm, cores, timing) if h < b]
 
 
+JOIN_GAPS = (0, 1)
+"""Closure-layer joins compared at the end (frames between two closures that still join them)."""
 ALIGN_PBM = (1.0, 2.0, 4.0, 8.0)
 """P/B/M weights tried for transcript alignment (which needs no help to find closures: the text names them)."""
 NOISY_PBM = (0.5, 0.75, 1.0, 1.5)
@@ -248,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         label = "none" if row["noise"] is None else f"{row['noise'][0]:g}"
         band = "" if row["noise"] is None else f"{row['noise'][1][0]:g}-{row['noise'][1][1]:g}"
         print(_line(f"{label:>10} {band:>9}", cells, ranked_noise[-1][0]))
-    _, noise, cells = max(ranked_noise, key=lambda r: r[0])
+    _, noise, chosen = max(ranked_noise, key=lambda r: r[0])
     print("best noise rule: " + ("none" if noise is None else f"P/B/M x{noise[0]:g} below {noise[1][0]:g} dB, "
                                  f"x{b_pbm:g} above {noise[1][1]:g} dB"))
     print(f"\nTranscript alignment (each utterance's text through G2P): P/B/M weight\n{'PBM':>4}  {header}")
@@ -259,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_line(f"{b:4g}", aligned, ranked_align[-1][0]))
     _, align_pbm = max(ranked_align)
     print(f"best alignment weight: P/B/M x{align_pbm:g}")
+    print(f"\nThe closure layer with this decoding: closures joined with up to N frames between them\n"
+          f"{'N':>4}  {header}")
+    for gap in JOIN_GAPS:
+        joined = [prep.score(b_pbm, b_open, cost, noise, closure, join_gap=gap) for prep in prepared.values()]
+        print(_line(f"{gap:4d}", joined, combined(joined)))
     if args.write:
         card_path = folder / "model.json"
         card = json.loads(card_path.read_text(encoding="utf-8"))
@@ -271,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                          "utterances never trained on), clean and with 10 dB white or babble noise, by "
                          "visemo.train.articulation_decoding; lip sync on the head (bilabial/open/silence): "
                          + ", ".join(f"{c} {x['bilabial']:.3f}/{x['open']:.3f}/{x['silence']:.3f}"
-                                     for c, x in zip(conditions, cells))}
+                                     for c, x in zip(conditions, chosen))}
         card_path.write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {card_path}")
     return 0
