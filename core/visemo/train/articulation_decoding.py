@@ -96,17 +96,20 @@ class Prepared:
         from ..speech.articulation_model import load_articulation_model
 
         model = model or load_articulation_model()
-        self.model = model
         self.items, self.face = items, load_face_model()
         self._words: dict[str, list] = {}   # text → its words of classes (G2P once)
         self.probs, self.snr = zip(*(model.unweighted_posteriors(it.samples) for it in items))
-        self.rest = []
-        for it in items:
+        self.rest = self._references()
+
+    def _references(self) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        """Per item (duration s, loudness [frames], lip gaps mm of the mouth driven by the true timing)."""
+        out = []
+        for it in self.items:
             audio = Audio(it.samples)
-            frames = frame_count(audio.duration, FPS)
-            loud = loudness_envelope(audio, FPS, frames)
+            loud = loudness_envelope(audio, FPS, frame_count(audio.duration, FPS))
             ref = articulate(it.truth, audio.duration, FPS, loudness=loud).animation
-            self.rest.append((audio.duration, loud, 1000.0 * np.asarray(self.face.lip_gap_of_weights(ref.weights))))
+            out.append((audio.duration, loud, 1000.0 * np.asarray(self.face.lip_gap_of_weights(ref.weights))))
+        return out
 
     def score(self, b_pbm: float, b_open: float, cost: float, noise: tuple | None = None,
               closure: tuple[int, float] | None = None, join_gap: int | None = None) -> dict:
@@ -117,10 +120,12 @@ class Prepared:
             from ..lipsync import closure as layer
 
             kept, layer.JOIN_GAP_FRAMES = layer.JOIN_GAP_FRAMES, join_gap
+            rest, self.rest = self.rest, None
             try:
-                return Prepared(self.items, self.model).score(b_pbm, b_open, cost, noise, closure)
+                self.rest = self._references()  # the truth's mouth follows the layer too
+                return self.score(b_pbm, b_open, cost, noise, closure)
             finally:
-                layer.JOIN_GAP_FRAMES = kept
+                layer.JOIN_GAP_FRAMES, self.rest = kept, rest
         from ..speech.articulation_model import decode_segments, weigh_classes
 
         bias = np.ones(len(CLASSES), np.float32)
