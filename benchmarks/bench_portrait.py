@@ -157,6 +157,8 @@ def section_stillness() -> list[str]:
         fx1, fy1 = np.ceil(rig.points[:468].max(axis=0)).astype(int)
         pauses = [s for s in speech.segments if s.phone == "SIL" and s.end - s.start >= 0.25]
         blink = anim.channel("eyeBlinkLeft")
+        not_mouth = ~_mouth_region(rig)[fy0:fy1, fx0:fx1]
+        rest_outside = []
         for i, w in enumerate(anim.weights):
             frame = renderer.frame(w)
             roi = renderer.frame_roi(w)
@@ -169,21 +171,41 @@ def section_stillness() -> list[str]:
             worst_out = max(worst_out, int(diff[mask].max(initial=0)))
             t = i / FPS
             if blink[i] < 0.05 and (w[mouth].max() < 0.05 or any(p.start + 0.1 <= t <= p.end - 0.1 for p in pauses)):
-                ssim = structural_similarity(frame[fy0:fy1, fx0:fx1], rig.image[fy0:fy1, fx0:fx1],
-                                             channel_axis=2, data_range=255)
+                ssim, ssim_map = structural_similarity(frame[fy0:fy1, fx0:fx1], rig.image[fy0:fy1, fx0:fx1],
+                                                       channel_axis=2, data_range=255, full=True)
                 (rest_ssim if w[mouth].max() < 0.05 else closed_ssim).append(ssim)
+                if w[mouth].max() < 0.05:
+                    rest_outside.append(float(ssim_map.mean(axis=2)[not_mouth].mean()))
         share = region.sum() / region.size
         def stats(v: list) -> str:
             return f"{len(v):>6} {np.min(v) if v else np.nan:6.3f} {np.mean(v) if v else np.nan:6.3f}"
 
         rows.append(f"{name:14} {worst_out:>13d} {100 * share:10.1f} %  {stats(rest_ssim)}   {stats(closed_ssim)}   "
-                    f"{rig.photo_label}{' (lips closed at rest)' if np.abs(rig.rest_offset).max() else ''}")
+                    f"{np.min(rest_outside) if rest_outside else np.nan:13.3f}   {rig.photo_label}{' (lips closed at rest)' if np.abs(rig.rest_offset).max() else ''}")
     return ["Identity and stillness (renderer frames, a neutral line with blinks and eye motion, 512² crop)",
             "SSIM of the face box against the photo: at rest (no mouth channel above 0.05, no blink: gaze may move)",
             "and in pauses with the mouth closed (the curves may press or roll the lips there)",
             f"{'portrait':14} {'max|diff| out':>13} {'face area':>12}  {'rest n':>6} {'min':>6} {'mean':>6}   "
-            f"{'pause n':>6} {'min':>6} {'mean':>6}   photo's own expression"] + rows + [
+            f"{'pause n':>6} {'min':>6} {'mean':>6}   {'rest, no mouth':>13}   photo's own expression"] + rows + [
+        "rest, no mouth: the lowest SSIM at rest over the face box without the mouth region (lips and a margin: "
+        "a photo with parted lips is closed there by design)",
         "targets: outside the face region max |diff| = 0; closed-mouth neutral frames SSIM >= 0.97"]
+
+
+def _mouth_region(rig) -> np.ndarray:
+    """bool [H, W]: the lips as photographed and as closed at rest, widened by a fifth of the mouth width
+    (the SSIM window and the skin the lips pull with them)."""
+    import cv2
+
+    from visemo.render2d import topology as topo
+
+    outer = list(topo.LIPS_UPPER_OUTER) + list(topo.LIPS_LOWER_OUTER)
+    pts = np.concatenate([rig.points[outer], (rig.points + rig.rest_offset)[outer]])
+    mask = np.zeros(rig.image.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    width = float(np.linalg.norm(rig.points[291] - rig.points[61]))
+    k = 2 * int(round(0.2 * width)) + 1
+    return cv2.dilate(mask, np.ones((k, k), np.uint8)).astype(bool)
 
 
 FER_NAME = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry", "surprised": "surprise",
