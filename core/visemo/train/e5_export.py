@@ -17,13 +17,13 @@ from the package's file; the 4-bit matrices run as ``MatMulNBits``
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .. import models
 from ..emotion import e5
 from ..emotion.e5_file import QK, E5File
 from ..emotion.unigram import PieceTable
@@ -63,8 +63,10 @@ def build_graph(f: E5File, layout: list[dict]):
 
     H, heads = f.hidden, f.heads
     dims = {"hidden": f.hidden, "ffn": f.ffn}
+    shapes = {name: (rows, cols) for name, rows, cols in e5.MATRICES}
 
-    def linear(x: str, name: str, layer: int, rows: str, cols: str) -> str:
+    def linear(x: str, name: str, layer: int) -> str:
+        rows, cols = shapes[name]
         mm = node("MatMulNBits", [x, external(f"{name}{layer}_q"), external(f"{name}{layer}_s")],
                   f"{name}{layer}_mm", domain="com.microsoft", K=dims[cols], N=dims[rows], bits=4,
                   block_size=QK, accuracy_level=ACCURACY_LEVEL)
@@ -87,16 +89,16 @@ def build_graph(f: E5File, layout: list[dict]):
     for layer in range(f.layers):
         split = {}
         for name, perm in (("q", [0, 2, 1, 3]), ("k", [0, 2, 3, 1]), ("v", [0, 2, 1, 3])):
-            y = node("Reshape", [linear(x, name, layer, "hidden", "hidden"), "to_heads"], f"{name}{layer}_heads")
+            y = node("Reshape", [linear(x, name, layer), "to_heads"], f"{name}{layer}_heads")
             split[name] = node("Transpose", [y], f"{name}{layer}_t", perm=perm)
         scores = node("Mul", [node("MatMul", [split["q"], split["k"]], f"qk{layer}"), "score_scale"], f"sc{layer}")
         probs = node("Softmax", [node("Add", [scores, bias], f"scb{layer}")], f"p{layer}", axis=-1)
         ctx = node("Transpose", [node("MatMul", [probs, split["v"]], f"ctx{layer}")], f"ctx{layer}_t", perm=[0, 2, 1, 3])
         ctx = node("Reshape", [ctx, "to_hidden"], f"ctx{layer}_h")
-        attn = linear(ctx, "ao", layer, "hidden", "hidden")
+        attn = linear(ctx, "ao", layer)
         x = norm(node("Add", [x, attn], f"res_a{layer}"), f"aln{layer}_w", f"aln{layer}_b", f"x_a{layer}")
-        up = node("Gelu", [linear(x, "fi", layer, "ffn", "hidden")], f"gelu{layer}", domain="com.microsoft")
-        down = linear(up, "fo", layer, "hidden", "ffn")
+        up = node("Gelu", [linear(x, "fi", layer)], f"gelu{layer}", domain="com.microsoft")
+        down = linear(up, "fo", layer)
         x = norm(node("Add", [x, down], f"res_f{layer}"), f"oln{layer}_w", f"oln{layer}_b", f"x_f{layer}")
     mask3 = node("Unsqueeze", ["mask", "axis_2"], "mask3")
     total = node("ReduceSum", [node("Mul", [x, mask3], "masked"), "axis_1"], "token_sum", keepdims=0)
@@ -118,15 +120,15 @@ def export_graph(out_dir: Path) -> dict:
     f = E5File(e5.package_file())
     with tempfile.TemporaryDirectory() as tmp:
         layout = e5.write_weights(f, Path(tmp) / WEIGHTS_FILE)
-        weights_sha = hashlib.sha256((Path(tmp) / WEIGHTS_FILE).read_bytes()).hexdigest()
+        weights_sha = models.sha256_file(Path(tmp) / WEIGHTS_FILE)
         PieceTable.build(f.piece_bytes, f.piece_offsets, f.unk).save(Path(tmp) / e5.PIECES_FILE)
-        pieces_sha = hashlib.sha256((Path(tmp) / e5.PIECES_FILE).read_bytes()).hexdigest()
+        pieces_sha = models.sha256_file(Path(tmp) / e5.PIECES_FILE)
     graph = out_dir / "e5_graph.onnx"
     graph.write_bytes(build_graph(f, layout).SerializeToString())
     spec = {
         "package": e5.PACKAGE,
         "model_file": e5.MODEL_FILE,
-        "model_sha256": hashlib.sha256(f.path.read_bytes()).hexdigest(),
+        "model_sha256": models.sha256_file(f.path),
         "model_bytes": f.path.stat().st_size,
         "weights_file": WEIGHTS_FILE,
         "weights_sha256": weights_sha,
@@ -139,7 +141,7 @@ def export_graph(out_dir: Path) -> dict:
     card_path = out_dir / "model.json"
     card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {"name": "emotion_space"}
     card.setdefault("files", {})[e5.GRAPH_KEY] = {
-        "file": graph.name, "sha256": hashlib.sha256(graph.read_bytes()).hexdigest(),
+        "file": graph.name, "sha256": models.sha256_file(graph),
         "inputs": {"embeddings": {"shape": ["N", "L", f.hidden], "dtype": "float32",
                                   "meaning": "token + position + type embeddings"},
                    "mask": {"shape": ["N", "L"], "dtype": "float32", "meaning": "1 for a token, 0 for padding"}},
