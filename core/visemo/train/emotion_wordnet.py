@@ -28,6 +28,7 @@ drifted).  Held-out prompts are never anchors, nor used here.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import time
@@ -67,32 +68,42 @@ class Anchor:
     adverb: bool
 
 
-def anchors() -> dict[str, Anchor]:
-    """English training words → :class:`Anchor` (first concept wins); refuses any held-out word."""
-    from . import emotion_dataset, emotion_tables
+@functools.lru_cache(maxsize=1)
+def _large_entries() -> dict:
+    from . import emotion_dataset
+
+    return emotion_dataset.large_entries()[0]
+
+
+def anchors(lang: str = "en") -> dict[str, Anchor]:
+    """{lower-case word: :class:`Anchor`} of the training lexicon's words in ``lang`` (first concept wins):
+    English adjectives, nouns, dense forms and adverbs, or another language's ``words`` and dense forms; then
+    the large lexicon after its held-out filter.  The anchor keeps the lexicon's spelling ("Freude").
+    Refuses any held-out word."""
+    from . import emotion_tables
 
     tables = emotion_tables.load()
     out: dict[str, Anchor] = {}
 
     def add(word: str, c, adverb: bool = False) -> None:
-        w = " ".join(word.lower().split())
-        if w and w not in out:
-            out[w] = Anchor(w, c.key, c.label or c.key, adverb)
+        w = " ".join(word.split())
+        if w and w.lower() not in out:
+            out[w.lower()] = Anchor(w, c.key, c.label or c.key, adverb)
 
-    by_key = tables.by_key
     for c in tables.concepts:
-        for w in c.adjectives + c.nouns + c.more.get("en", ()):
+        forms = c.adjectives + c.nouns if lang == "en" else tuple(c.words.get(lang, ()))
+        for w in forms + tuple(c.more.get(lang, ())):
             add(w, c)
-        for w in c.adverbs:
+        for w in c.adverbs if lang == "en" else ():
             add(w, c, adverb=True)
-    large, _, _ = emotion_dataset.large_entries()
-    for key, langs in large.items():
-        for w in langs.get("en", ()):
+    by_key = tables.by_key
+    for key, langs in _large_entries().items():
+        for w in langs.get(lang, ()):
             add(w, by_key[key])
     held = {h["text"].lower() for h in tables.heldout if h["set"] in ("words", "languages")}
     clash = sorted(held & set(out))
     if clash:
-        raise SystemExit(f"held-out words among the WordNet anchors: {clash[:5]}")
+        raise SystemExit(f"held-out words among the {lang} anchors: {clash[:5]}")
     return out
 
 
@@ -317,20 +328,26 @@ def build_table(graph: Graph, exceptions: dict, max_steps: int,
     return dict(sorted(words.items())), dict(sorted(exc.items()))
 
 
+def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> dict[str, dict]:
+    """Write each {key: (columns, rows)} to ``out/<key>.tsv`` (header line, then one row a line, UTF-8).
+    Returns the card's ``files`` entries (file, rows, columns, sha256)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for key, (columns, rows) in tables.items():
+        path = out / f"{key}.tsv"
+        lines = ["\t".join(columns)] + ["\t".join(map(str, r)) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files[key] = {"file": path.name, "rows": len(rows), "columns": list(columns),
+                      "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return files
+
+
 def write_tables(words: dict, exc: dict, out: Path) -> dict[str, dict]:
     """Write ``words.tsv`` (word, anchor, steps, negated 0/1) and ``exceptions.tsv`` (form, lemma), one
     row a word, sorted; ``words`` is {word: [anchor, steps, negated]}.  Returns the card's ``files``."""
-    table = sorted((w, a, s, n) for w, (a, s, n) in words.items())
-    rows = {"words": ["word\tanchor\tsteps\tnegated"] + ["\t".join(map(str, r)) for r in table],
-            "exceptions": ["form\tlemma"] + [f"{f}\t{lemma}" for f, lemma in exc.items()]}
-    out.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for key, lines in rows.items():
-        path = out / f"{key}.tsv"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        files[key] = {"file": path.name, "rows": len(lines) - 1, "columns": lines[0].split("\t"),
-                      "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return files
+    return write_tsv(out, {"words": (["word", "anchor", "steps", "negated"],
+                                     sorted((w, a, s, n) for w, (a, s, n) in words.items())),
+                           "exceptions": (["form", "lemma"], list(exc.items()))})
 
 
 def main() -> None:
