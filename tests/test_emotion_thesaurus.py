@@ -145,6 +145,16 @@ def test_other_language_training_words_are_left_alone():
         assert rewritten(word).core == word
 
 
+@pytest.mark.parametrize("word", ["effort", "accident", "attention", "arm", "cool", "crash", "excellent"])
+def test_english_words_keep_their_english_reading(word):
+    """French "effort" is "peine" in the thesaurus and German "arm" is poor: an English prompt must not
+    take those meanings, so English words are not in the thesaurus table."""
+    thesaurus = wordnet._load(str(models.models_dir()), (wordnet.THESAURUS_NAME,))
+    english = wordnet._load(str(models.models_dir()), (wordnet.MODEL_NAME,))
+    assert word not in thesaurus.words
+    assert wordnet.table().lookup(word) == english.lookup(word)
+
+
 def test_english_entries_win_and_rules_are_merged():
     names = tuple(n for n in (wordnet.MODEL_NAME, wordnet.THESAURUS_NAME))
     table = wordnet._load(str(models.models_dir()), names)

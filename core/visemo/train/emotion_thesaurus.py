@@ -3,8 +3,9 @@ French, Italian and Portuguese from the LibreOffice thesauri.
 
     python -m visemo.train.emotion_thesaurus [--mythes /usr/share/mythes] [--out models/emotion_thesaurus]
 
-Build time only; needs Debian's ``mythes-de mythes-es mythes-fr mythes-it mythes-pt-pt mythes-pt-br`` (read by
-:mod:`visemo.train.mythes_db`; licences in :data:`~visemo.train.mythes_db.SOURCES`, all GPL-3.0-compatible).
+Build time only; needs Debian's ``mythes-de mythes-es mythes-fr mythes-it mythes-pt-pt mythes-pt-br`` (read
+by :mod:`visemo.train.mythes_db`; licences in :data:`~visemo.train.mythes_db.SOURCES`, all
+GPL-3.0-compatible) and ``wordnet-base`` (for the English words to leave out, below).
 The run time reads the shipped table through :mod:`visemo.emotion.wordnet`, next to the English WordNet one.
 
 *Anchors* are the training-lexicon words of each language (``data/emotion_lexicon``: the concepts' ``words``
@@ -20,6 +21,11 @@ languages, ``benchmarks/bench_word_folds.py``), and :data:`MIN_STEP_ACCURACY` ke
 :data:`MIN_SHARE` was chosen on the same cross-validation over the training words (0.5 / 0.6 / 0.7 / 0.8 gave
 0.816 / 0.836 / 0.844 / 0.844 top-1 with the encoder behind), never on the held-out set.
 
+English words (every lemma in WordNet's index) are left out of the table unless they are training words of
+the language ("normal", "allegro"): the tables are looked up without knowing the prompt's language, and an
+English prompt ("effort", "accident", "arm") must not take a French or German meaning ("peine", "arm" =
+poor).  So the build reads WordNet too.
+
 Inflected forms the thesaurus does not list ("heureuse", "wütende", "tristes") are looked up through
 :data:`SUFFIX_RULES` (feminine and plural endings to the masculine singular), shipped with the table.
 """
@@ -33,6 +39,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from . import mythes_db as M
+from . import wordnet_db as W
 from .emotion_wordnet import Anchor, anchors, related, write_tsv
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -151,12 +158,13 @@ def neutral_share(th: Thesaurus, lang: str, max_steps: int) -> dict:
     return {"n": len(words), "emotion": len(hits), "examples": [f"{w} → {a}" for w, a in hits[:8]]}
 
 
-def build_table(th: Thesaurus, max_steps: int) -> dict[str, tuple[str, int]]:
-    """{word: (anchor as the lexicon writes it, steps)} for every thesaurus word in reach; anchors map to
-    themselves at 0 steps."""
+def build_table(th: Thesaurus, max_steps: int, english=frozenset()) -> dict[str, tuple[str, int]]:
+    """{word: (anchor as the lexicon writes it, steps)} for every thesaurus word in reach, except the words
+    in ``english`` (an English prompt "effort" must not become French "peine"); anchors map to themselves at
+    0 steps."""
     words = {a: (anchor.word, 0) for a, anchor in th.anchors.items()}
     for word in th.senses:
-        if word not in words and max_steps and (r := th.resolve(word, max_steps)):
+        if word not in words and word not in english and max_steps and (r := th.resolve(word, max_steps)):
             words[word] = (th.anchors[r[0]].word, r[1])
     return words
 
@@ -184,16 +192,18 @@ def merge(tables: dict[str, dict[str, tuple[str, int]]], groups: dict[str, dict[
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mythes", type=Path, default=None, help="folder of the MyThes .dat files")
+    ap.add_argument("--wordnet", type=Path, default=None, help="WordNet 3.0 database folder (its English lemmas)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     started = time.perf_counter()
     folder = args.mythes or M.mythes_dir()
+    english = frozenset(W.read_index(args.wordnet or W.wordnet_dir()))
     tables, groups, report = {}, {}, {}
     for lang in LANGUAGES:
         th = Thesaurus(M.read_language(lang, folder), anchors(lang))
         measured = measure(th, lang)
         steps = choose_steps(measured)
-        tables[lang] = build_table(th, steps)
+        tables[lang] = build_table(th, steps, english)
         groups[lang] = {a.word: a.group for a in th.anchors.values()}
         report[lang] = {"anchors": len(th.anchors), "words": len(tables[lang]), "max_steps": steps,
                         "step_measurement": {str(s): {"n": m["n"], "accuracy": round(m["correct"] / max(m["n"], 1), 3)}
@@ -220,6 +230,7 @@ def main() -> None:
         "build": {"script": "core/visemo/train/emotion_thesaurus.py",
                   "command": "python -m visemo.train.emotion_thesaurus",
                   "anchors": "other-language words of data/emotion_lexicon (held-out filter applied; no held-out word)",
+                  "english_left_out": "every WordNet 3.0 lemma that is not a training word of the language",
                   "member_rank": MEMBER_RANK, "min_share": MIN_SHARE, "min_step_accuracy": MIN_STEP_ACCURACY,
                   "seconds": round(time.perf_counter() - started, 1)},
         "languages": report,
