@@ -91,6 +91,18 @@ def test_free_text_and_languages():
         assert resolve_prompt(prompt).label == label, prompt
 
 
+def test_emoji_are_read_by_their_names():
+    assert semantics.normalize("so 😢🏽!") == "so crying face"          # skin tone dropped, name spelled out
+    assert semantics.normalize("😶\u200d🌫\ufe0f") == "face without mouth fog"  # joiner, variation selector
+    assert semantics.normalize("🇫🇷") == "🇫🇷"                          # flags are not pictographs: left as typed
+    for prompt, label in (("😢", "sad"), ("😭", "sad"), ("😠", "angry"), ("😨", "fearful"), ("😱", "fearful"),
+                          ("😲", "surprised"), ("🤢", "disgusted"), ("🤮", "disgusted"), ("😀", "happy"),
+                          ("😂", "happy"), ("🙄", "contemptuous"), ("😐", "neutral"), ("angry 😡", "angry")):
+        assert resolve_prompt(prompt).label == label, prompt
+    with pytest.raises(PromptError, match="does not read as an emotion"):
+        resolve_prompt("🍕")
+
+
 def test_intensity_slider_scales_continuously():
     e = resolve_prompt("quietly furious")
     for k in (0.0, 0.3, 0.77, 1.0):

@@ -75,9 +75,32 @@ _SPLIT = re.compile(r"\s*(?:[,;/+&]|\b(?:" + "|".join(CONJUNCTIONS) + r")\b)\s*"
 ADVERB_WEIGHT = 0.7
 
 
+# Emoji and pictographs (U+1F300–1FAFF, U+2600–27BF) are read by their Unicode names ("😢" → crying face,
+# "😱" → face screaming in fear); joiners, variation selectors and skin tones are dropped.
+_PICTOGRAPHS = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF))
+_EMOJI_MARKS = frozenset({0x200D, 0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400)})
+
+
+def emoji_names(text: str) -> str:
+    """``text`` with each emoji replaced by its Unicode name in lower case, between spaces."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if cp in _EMOJI_MARKS:
+            out.append(" ")
+        elif any(lo <= cp <= hi for lo, hi in _PICTOGRAPHS) and unicodedata.name(ch, ""):
+            out.append(f" {unicodedata.name(ch).lower()} ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def normalize(text: str | None) -> str:
-    """Lower-case, NFC, typographic quotes → ASCII, runs of spaces → one, ends stripped."""
-    t = unicodedata.normalize("NFC", text or "").lower()
+    """Emoji → their names (:func:`emoji_names`), lower-case, NFC, typographic quotes → ASCII, runs of spaces
+    → one, ends stripped."""
+    t = unicodedata.normalize("NFC", emoji_names(text or "")).lower()
     t = t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = re.sub(r"[\"!?.…:()\[\]{}]+", " ", t)
     return " ".join(t.split())
