@@ -29,6 +29,14 @@ def test_emotion_prints_channels_and_nearest_basics():
     assert {"sad", "surprised"} & set(lines[0:4:2])
 
 
+def test_emotion_says_how_the_word_tables_read_the_prompt():
+    r = visemo("emotion", "unafraid")
+    assert r.returncode == 0, r.stderr
+    assert "read as: 'not afraid'" in r.stdout
+    assert json.loads(visemo("emotion", "stocksauer", "--json").stdout)["reading"] == "außer sich"
+    assert "read as" not in visemo("emotion", "Quietly furious").stdout   # nothing rewritten
+
+
 def test_emotion_json_and_intensity():
     full = json.loads(visemo("emotion", "happy", "--json").stdout)
     half = json.loads(visemo("emotion", "happy", "--json", "--intensity", "0.5").stdout)

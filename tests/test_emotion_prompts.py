@@ -99,6 +99,7 @@ def test_emoji_are_read_by_their_names():
                           ("😲", "surprised"), ("🤢", "disgusted"), ("🤮", "disgusted"), ("😀", "happy"),
                           ("😂", "happy"), ("🙄", "contemptuous"), ("😐", "neutral"), ("angry 😡", "angry")):
         assert resolve_prompt(prompt).label == label, prompt
+    assert resolve_prompt("😢").reading == "crying face"
     with pytest.raises(PromptError, match="does not read as an emotion"):
         resolve_prompt("🍕")
 

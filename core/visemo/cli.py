@@ -222,7 +222,7 @@ def _emotion(args: argparse.Namespace) -> None:
     w = np.clip(expr.weights * np.float32(args.intensity), 0.0, 1.0)
     if args.json:
         print(json.dumps({"prompt": expr.prompt, "label": expr.label, "intensity": args.intensity,
-                          "speech_gain": round(expr.speech_gain, 4), "source": expr.source,
+                          "speech_gain": round(expr.speech_gain, 4), "source": expr.source, "reading": expr.reading,
                           "emotion_prob": round(expr.emotion_prob, 4),
                           "similarities": {k: round(v, 4) for k, v in expr.similarities},
                           "weights": {n: round(float(v), 4) for n, v in zip(arkit.NAMES, w)},
@@ -231,6 +231,8 @@ def _emotion(args: argparse.Namespace) -> None:
         return
     print(f"prompt: {expr.prompt!r}  →  {expr.label}  (intensity {args.intensity:g}, "
           f"speech gain {expr.speech_gain:.2f}, {expr.source}, emotion score {expr.emotion_prob:.2f})")
+    if expr.reading and expr.reading != " ".join(expr.prompt.lower().split()):
+        print(f"read as: {expr.reading!r}")
     order = [i for i in np.argsort(-w) if w[i] >= 0.01][: max(args.top, 0)]
     print("expression:" if order else "expression: neutral (no channel above 0.01)")
     for i in order:

@@ -57,7 +57,9 @@ class Expression:
     ``label`` is the nearest basic emotion; ``similarities`` all basic emotions
     with their similarity (cosine in ARKit space; neutral from the expression's
     weakness), best first.  ``style`` is the aligned-space embedding when the
-    model was used, ``emotion_prob`` how surely the text names an emotion.
+    model was used, ``emotion_prob`` how surely the text names an emotion.  ``reading``: the normalised
+    text as the model read it after the word tables (clause cores joined by ", ", "not " before a negated
+    one: "stocksauer" reads "außer sich", "unafraid" reads "not afraid").
     """
 
     label: str
@@ -68,6 +70,7 @@ class Expression:
     style: np.ndarray | None = field(default=None, repr=False)
     emotion_prob: float = 1.0
     source: str = "lexicon"
+    reading: str = ""
 
 
 def similarities(weights: np.ndarray) -> list[tuple[str, float]]:
@@ -159,7 +162,8 @@ def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
         raise _unknown(prompt, "it names no emotion")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
-        found, failed, prob = _resolve_clauses([wordnet.rewrite(semantics.parse_clause(text))], encoder)
+        clauses = [wordnet.rewrite(semantics.parse_clause(text))]
+        found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None:
         what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
             "it does not read as an emotion"
@@ -167,8 +171,9 @@ def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
     weights, style, prob = found
     label = nearest_basic(weights)
     exact = len(clauses) == 1 and clauses[0].core in SYNONYMS
+    reading = ", ".join(("not " if c.negated else "") + c.core for c in clauses)
     return Expression(label, _frozen(weights), _gain(label, weights), prompt, tuple(similarities(weights)),
-                      None if style is None else _frozen(style), prob, "lexicon" if exact else "model")
+                      None if style is None else _frozen(style), prob, "lexicon" if exact else "model", reading)
 
 
 def resolve_prompt(prompt: str | None, encoder: str | None = None) -> Expression:
