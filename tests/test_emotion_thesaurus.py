@@ -155,14 +155,15 @@ def test_english_words_keep_their_english_reading(word):
     assert wordnet.table().lookup(word) == english.lookup(word)
 
 
-def test_english_entries_win_and_rules_are_merged():
-    names = tuple(n for n in (wordnet.MODEL_NAME, wordnet.THESAURUS_NAME))
-    table = wordnet._load(str(models.models_dir()), names)
+def test_english_first_and_each_table_with_its_own_rules():
+    tables = wordnet.table()
     english = wordnet._load(str(models.models_dir()), (wordnet.MODEL_NAME,))
-    shared = [w for w in english.words if w in table.words]
-    assert shared and all(table.words[w] == english.words[w] for w in shared)
-    assert table.rules[:len(wordnet.SUFFIX_RULES)] == wordnet.SUFFIX_RULES
-    assert ("euse", "eux") in table.rules and ("euse", "eux") not in english.rules
+    shared = [w for w in english.words if w in tables.tables[1].words]
+    assert shared and all(tables.lookup(w) == english.lookup(w) for w in shared)
+    assert tables.tables[0].rules == wordnet.SUFFIX_RULES and ("euse", "eux") in tables.tables[1].rules
+    # the German/French rule "-e" → "" belongs to the thesaurus table: English "made" never becomes "mad"
+    assert tables.lookup("made") is None and tables.lookup("heureuse") is not None
+    assert rewritten("made").core == "made"
 
 
 def test_foreign_rules_lemmatise():

@@ -10,7 +10,8 @@ neighbours.  Two tables, derived at build time, map such words to a training-lex
   by :mod:`visemo.train.emotion_thesaurus`): every thesaurus word sharing a meaning line with anchors of
   its language, with the feminine/plural endings to strip.
 
-Both are read into one :class:`WordTable`; where a word is in both, the English entry wins.  The training
+Both are read as :class:`WordTables`, English first: a word is looked up (and lemmatised by that table's
+own rules) in the WordNet table, then in the thesaurus table.  The training
 words map to themselves, so what the model learnt is left alone.
 
 :func:`rewrite` applies the table to a parsed clause before the encoder sees it:
@@ -90,28 +91,46 @@ def _read_tsv(path) -> list[list[str]]:
     return [line.split("\t") for line in lines[1:] if line]
 
 
-def _words(m: models.Model) -> dict[str, Entry]:
-    return {w: Entry(a, int(s), n == "1") for w, a, s, n in _read_tsv(m.file("words"))}
+@dataclass(frozen=True)
+class WordTables:
+    """Several :class:`WordTable` in precedence order (English first): a word is looked up in each in turn,
+    each lemmatising it by its own rules, so that a German rule never turns English "made" into "mad"."""
+
+    tables: tuple[WordTable, ...]
+
+    @functools.cached_property
+    def words(self) -> dict[str, Entry]:
+        """All entries as one dict, the first table's winning (for inspection; :meth:`lookup` reads)."""
+        out: dict[str, Entry] = {}
+        for t in reversed(self.tables):
+            out.update(t.words)
+        return out
+
+    def lookup(self, word: str) -> Entry | None:
+        """The entry of the first table that has ``word`` or one of its lemmas; None if none has."""
+        for t in self.tables:
+            entry = t.lookup(word)
+            if entry is not None:
+                return entry
+        return None
+
+
+def _read_table(m: models.Model) -> WordTable:
+    words = {w: Entry(a, int(s), n == "1") for w, a, s, n in _read_tsv(m.file("words"))}
+    files = m.files()
+    exceptions = {f: lemma for f, lemma in _read_tsv(m.file("exceptions"))} if "exceptions" in files else {}
+    rules = tuple((suffix, repl) for suffix, repl in _read_tsv(m.file("suffixes"))) if "suffixes" in files \
+        else SUFFIX_RULES
+    return WordTable(words, exceptions, rules)
 
 
 @functools.lru_cache(maxsize=4)
-def _load(folder: str, names: tuple[str, ...]) -> WordTable:
-    base = Path(folder)
-    words: dict[str, Entry] = {}
-    exceptions: dict[str, str] = {}
-    rules = list(SUFFIX_RULES) if MODEL_NAME in names else []
-    for name in reversed(names):          # the first table's entries win
-        m = models.load(name, base)
-        words.update(_words(m))
-        if "exceptions" in m.files():
-            exceptions.update({f: lemma for f, lemma in _read_tsv(m.file("exceptions"))})
-        if "suffixes" in m.files():
-            rules += [(suffix, repl) for suffix, repl in _read_tsv(m.file("suffixes"))]
-    return WordTable(words, exceptions, tuple(dict.fromkeys(rules)))
+def _load(folder: str, names: tuple[str, ...]) -> WordTables:
+    return WordTables(tuple(_read_table(models.load(name, Path(folder))) for name in names))
 
 
-def table() -> WordTable | None:
-    """The shipped tables as one (read once per models folder), or None where neither
+def table() -> WordTables | None:
+    """The shipped tables, English first (read once per models folder), or None where neither
     ``models/emotion_wordnet`` nor ``models/emotion_thesaurus`` is there.
 
     Raises :class:`ModelError` when a folder is there but a file is damaged.
@@ -125,7 +144,7 @@ def table() -> WordTable | None:
     return _load(str(base), names)
 
 
-def rewrite(clause: Clause, words: WordTable | None = None) -> Clause:
+def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clause:
     """``clause`` with its core replaced by the anchor(s) the table gives (see the module docstring); the
     clause unchanged where the table has nothing or is absent."""
     words = table() if words is None else words
