@@ -158,12 +158,18 @@ def test_english_words_keep_their_english_reading(word):
 def test_english_first_and_each_table_with_its_own_rules():
     tables = wordnet.table()
     english = wordnet._load(str(models.models_dir()), (wordnet.MODEL_NAME,))
-    shared = [w for w in english.words if w in tables.tables[1].words]
-    assert shared and all(tables.lookup(w) == english.lookup(w) for w in shared)
+    shared = [w for w in english.words if w in tables.tables[1].words]   # foreign training words only
+    assert shared and all(tables.tables[1].words[w].steps == 0 for w in shared)
+    for w in shared:   # an English training word keeps its English entry, else the foreign training word wins
+        e = english.words[w]
+        assert tables.lookup(w) == (e if e.steps == 0 else tables.tables[1].words[w]), w
     assert tables.tables[0].rules == wordnet.SUFFIX_RULES and ("euse", "eux") in tables.tables[1].rules
     # the German/French rule "-e" → "" belongs to the thesaurus table: English "made" never becomes "mad"
     assert tables.lookup("made") is None and tables.lookup("heureuse") is not None
     assert rewritten("made").core == "made"
+    # a training word of any language is left alone, before another table's reading of it
+    assert tables.lookup("spleen") == Entry("spleen", 0, False)       # French sad, not WordNet's choleric
+    assert english.lookup("spleen").anchor != "spleen"
 
 
 def test_foreign_rules_lemmatise():

@@ -11,8 +11,8 @@ neighbours.  Two tables, derived at build time, map such words to a training-lex
   its language, with the feminine/plural endings to strip.
 
 Both are read as :class:`WordTables`, English first: a word is looked up (and lemmatised by that table's
-own rules) in the WordNet table, then in the thesaurus table.  The training
-words map to themselves, so what the model learnt is left alone.
+own rules) in the WordNet table, then in the thesaurus table.  The training words of every language map
+to themselves and come first, so what the model learnt is left alone.
 
 :func:`rewrite` applies the table to a parsed clause before the encoder sees it:
 
@@ -107,7 +107,13 @@ class WordTables:
         return out
 
     def lookup(self, word: str) -> Entry | None:
-        """The entry of the first table that has ``word`` or one of its lemmas; None if none has."""
+        """``word`` itself where it is a training word in any table (0 steps: French "spleen" stays spleen,
+        not WordNet's choleric); else the entry of the first table that has ``word`` or one of its lemmas;
+        None if none has."""
+        for t in self.tables:
+            entry = t.words.get(word)
+            if entry is not None and entry.steps == 0:
+                return entry
         for t in self.tables:
             entry = t.lookup(word)
             if entry is not None:
