@@ -49,19 +49,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "core"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from visemo import models  # noqa: E402
 from visemo.emotion import nearest_basic, resolve_prompt, wordnet  # noqa: E402
 from visemo.emotion.prompts import _resolve  # noqa: E402
-from visemo.errors import PromptError  # noqa: E402
+from visemo.errors import ModelError, PromptError  # noqa: E402
 
 
 
 def language_resources() -> dict[str, str]:
     """Other languages whose prompts go through a lexical resource: {lang: resource} from the shipped
     thesaurus table's card (models/emotion_thesaurus/model.json; empty where it is absent)."""
-    card = ROOT / "models" / wordnet.THESAURUS_NAME / "model.json"
-    if not card.is_file():
+    try:
+        card = models.load(wordnet.THESAURUS_NAME).card
+    except ModelError:
         return {}
-    return {lang: o["resource"] for lang, o in json.loads(card.read_text(encoding="utf-8"))["origin"].items()}
+    return {lang: o["resource"] for lang, o in card["origin"].items()}
 
 
 SETS = ("words", "paraphrases", "situations", "languages", "compounds", "negations", "negatives")

@@ -23,15 +23,12 @@ def rewritten(prompt: str) -> semantics.Clause:
 
 def other_language_label(word: str) -> str | None:
     """The basic emotion of an other-language training word (the thesaurus table's anchors are such words)."""
-    for c in emotion_tables.load().concepts:
-        forms = [w for lang in ("de", "es", "fr", "it", "pt") for w in c.words.get(lang, ()) + c.more.get(lang, ())]
-        if word in forms:
-            return c.label
-    from visemo.train.emotion_dataset import large_entries
+    from visemo.train.emotion_wordnet import anchors
 
-    for key, langs in large_entries()[0].items():
-        if any(word in forms for lang, forms in langs.items() if lang != "en"):
-            return emotion_tables.load().by_key[key].label
+    for lang in ("de", "es", "fr", "it", "pt"):
+        anchor = anchors(lang).get(word.lower())
+        if anchor is not None:
+            return anchor.group
     return None
 
 

@@ -19,15 +19,10 @@ WORDNET_DIR = Path("/usr/share/wordnet")
 
 def concept_label(word: str) -> str | None:
     """The basic emotion of a training-lexicon English word (the table's anchors are such words)."""
-    for c in emotion_tables.load().concepts:
-        if word in c.adjectives + c.nouns + c.adverbs + c.more.get("en", ()):
-            return c.label
-    from visemo.train.emotion_dataset import large_entries
+    from visemo.train.emotion_wordnet import anchors
 
-    for key, langs in large_entries()[0].items():
-        if word in langs.get("en", ()):
-            return emotion_tables.load().by_key[key].label
-    return None
+    anchor = anchors("en").get(word)
+    return None if anchor is None else anchor.group
 
 
 def rewritten(prompt: str) -> semantics.Clause:

@@ -78,12 +78,18 @@ class WordTable:
         lemma = self.exceptions.get(word)
         if lemma in self.words:
             return self.words[lemma]
-        for suffix, repl in self.rules:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                entry = self.words.get(word[: len(word) - len(suffix)] + repl)
-                if entry is not None:
-                    return entry
+        for form in suffix_forms(word, self.rules):
+            entry = self.words.get(form)
+            if entry is not None:
+                return entry
         return None
+
+
+def suffix_forms(word: str, rules: tuple[tuple[str, str], ...]):
+    """The forms the (suffix, replacement) ``rules`` make of ``word``, in rule order (3 letters kept at least)."""
+    for suffix, repl in rules:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            yield word[: len(word) - len(suffix)] + repl
 
 
 def _read_tsv(path) -> list[list[str]]:

@@ -39,6 +39,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ..emotion.wordnet import suffix_forms
 from . import mythes_db as M
 from . import wordnet_db as W
 from .emotion_wordnet import Anchor, anchors, related, write_tsv
@@ -116,13 +117,7 @@ class Thesaurus:
 
     def lemmas(self, word: str, rules: tuple[tuple[str, str], ...]) -> list[str]:
         """``word`` and the forms :data:`SUFFIX_RULES` make of it that the thesaurus has."""
-        out = [word]
-        for suffix, repl in rules:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                form = word[: len(word) - len(suffix)] + repl
-                if form in self.senses and form not in out:
-                    out.append(form)
-        return out
+        return list(dict.fromkeys([word] + [f for f in suffix_forms(word, rules) if f in self.senses]))
 
 
 def measure(th: Thesaurus, lang: str) -> dict:

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import models
 from . import wordnet_db as W
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -341,7 +341,7 @@ def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> di
         lines = ["\t".join(columns)] + ["\t".join(map(str, r)) for r in rows]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         files[key] = {"file": path.name, "rows": len(rows), "columns": list(columns),
-                      "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+                      "sha256": models.sha256_file(path)}
     return files
 
 
