@@ -213,7 +213,9 @@ FER_NAME = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angr
 
 
 def section_emotion(emotions: list[str]) -> list[str]:
+    from visemo.emotion.photo import fit_expression, nearest_basic_emotion
     from visemo.emotion.photo_fer import fer_probabilities
+    from visemo.face.landmarks import detect_faces
 
     speech = lines(3)[2]
     rows = []
@@ -222,22 +224,31 @@ def section_emotion(emotions: list[str]) -> list[str]:
         renderer = PortraitRenderer(rig)
         photo_probs = fer_probabilities(rig.image, track_frames([rig.image]).boxes[0])
         photo_top = max(photo_probs, key=photo_probs.get)
+        neutral_fit = None
         for emotion in emotions:
             perf = perform(speech.path, None if emotion == "neutral" else emotion, fps=FPS, recognizer="phones")
             # as `visemo animate --portrait` renders it: the asked emotion replaces the photo's own
             replace = replacement(perf.animation, perf.emotion)
             frames = [renderer.frame(w, 0.0 if replace is None else float(replace[i]))
                       for i, w in enumerate(perf.animation.weights) if i % 3 == 0]
-            track = track_frames(frames)
-            probs = [fer_probabilities(f, b) for f, b, ok in zip(frames, track.boxes, track.found) if ok]
+            faces = [detect_faces(f, max_faces=1) for f in frames]
+            probs = [fer_probabilities(f, d[0].box) for f, d in zip(frames, faces) if d]
             mean = {k: float(np.mean([p[k] for p in probs])) for k in probs[0]}
             top = max(mean, key=mean.get)
             want = FER_NAME[emotion]
             ok = top == want or (emotion == "neutral" and top == photo_top)
-            rows.append(f"{name:14} {emotion:10} {top:9} {mean[want]:7.2f}  {'yes' if ok else 'NO':>4}   "
-                        + " ".join(f"{k[:3]} {v:.2f}" for k, v in mean.items()) + f"   (photo: {photo_top})")
-    return ["Emotion reads: fer's probabilities averaged over every 3rd frame of a spoken line",
-            f"{'portrait':14} {'emotion':10} {'fer top':9} {'p(want)':>7}  {'ok':>4}   all classes"] + rows + [
+            fitted = np.mean([fit_expression(d[0])[0] for d in faces if d], axis=0)
+            if emotion == "neutral":
+                neutral_fit = fitted
+            # what the frames add to the same person speaking neutrally (the fit reads her own face too)
+            shape = nearest_basic_emotion(np.clip(fitted - neutral_fit, 0.0, None)) if neutral_fit is not None else "-"
+
+            rows.append(f"{name:14} {emotion:10} {top:9} {mean[want]:7.2f}  {'yes' if ok else 'NO':>4}  "
+                        f"{shape:12} " + " ".join(f"{k[:3]} {v:.2f}" for k, v in mean.items())
+                        + f"   (photo: {photo_top})")
+    return ["Emotion reads: fer's probabilities averaged over every 3rd frame of a spoken line; 'shape': the "
+            "basic emotion of what the landmark fit (visemo.emotion.photo) on the same frames adds to the neutral clip's",
+            f"{'portrait':14} {'emotion':10} {'fer top':9} {'p(want)':>7}  {'ok':>4}  {'shape':12} all classes"] + rows + [
         "target: fer names the intended emotion (happy, sad, angry, surprised); neutral speech stays at the "
         "photo's own reading"]
 
