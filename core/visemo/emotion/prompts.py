@@ -5,7 +5,9 @@
 1. The eight basic words and their usual synonyms ("happy", "sad", "mad", …)
    map exactly to the FACS prototypes of :mod:`visemo.emotion.facs` (as in v1;
    no model involved).
-2. Otherwise the prompt is cut into clauses ("sad and surprised"); each loses
+2. Letters held for effect are let go where that makes a known word
+   ("yaaaay" → yay, "sooo sad" → so sad; :mod:`visemo.emotion.elongation`).
+   Otherwise the prompt is cut into clauses ("sad and surprised"); each loses
    its intensity words and negation (:mod:`visemo.emotion.semantics`); a rare
    English (or Italian) word in its core is replaced by the training word
    WordNet links it to (:mod:`visemo.emotion.wordnet`: "afeared" → afraid,
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PromptError
-from . import semantics, wordnet
+from . import elongation, semantics, wordnet
 from .facs import BASIC_EMOTIONS, SPEECH_GAIN, emotion_vector
 
 # Exact words (v1): the basic emotions and plain synonyms → prototype, no model.
@@ -59,7 +61,7 @@ class Expression:
     weakness), best first.  ``style`` is the aligned-space embedding when the
     model was used, ``emotion_prob`` how surely the text names an emotion.  ``reading``: the normalised
     text as the model read it after the word tables (clause cores joined by ", ", "not " before a negated
-    one: "stocksauer" reads "außer sich", "unafraid" reads "not afraid").
+    one: "stocksauer" reads "außer sich", "unafraid" reads "not afraid"; "saaaad" reads "sad").
     """
 
     label: str
@@ -115,9 +117,9 @@ def _unknown(prompt: str, detail: str) -> PromptError:
     )
 
 
-def _basic(emotion: str, prompt: str) -> Expression:
+def _basic(emotion: str, prompt: str, reading: str = "") -> Expression:
     w = emotion_vector(emotion, 1.0)
-    return Expression(emotion, _frozen(w), SPEECH_GAIN[emotion], prompt, tuple(similarities(w)))
+    return Expression(emotion, _frozen(w), SPEECH_GAIN[emotion], prompt, tuple(similarities(w)), reading=reading)
 
 
 def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
@@ -151,12 +153,34 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     return (semantics.blend(parts), style, min(probs)), None, None
 
 
+@functools.lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    """The one-word intensity words, negations, fillers and conjunctions of :mod:`semantics`."""
+    words = (*semantics.INTENSITY_WORDS, *semantics.NEGATIONS, *semantics.FILLERS, *semantics.CONJUNCTIONS)
+    return frozenset(w for w in words if " " not in w)
+
+
+def known_word(word: str, encoder: str | None = None) -> bool:
+    """Whether the prompt vocabulary has ``word`` (lower case) as typed: a basic-emotion synonym, a
+    function word of :mod:`semantics`, a training prompt of the encoder's index or a word-table entry."""
+    from .space import encoder_name, prompt_index
+
+    if word in SYNONYMS or word in _function_words():
+        return True
+    tables = wordnet.table()
+    if tables is not None and tables.lookup(word) is not None:
+        return True
+    index = prompt_index(encoder_name(encoder))
+    return index is not None and word in index.known
+
+
 @functools.lru_cache(maxsize=512)
 def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
     if not text:
         return _basic("neutral", prompt)
+    typed, text = text, elongation.respell(text, lambda w: known_word(w, encoder), _function_words())
     if text in SYNONYMS:
-        return _basic(SYNONYMS[text], prompt)
+        return _basic(SYNONYMS[text], prompt, text if text != typed else "")
     clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in semantics.split_clauses(text)]
     if not clauses or not any(c.core for c in clauses):
         raise _unknown(prompt, "it names no emotion")
