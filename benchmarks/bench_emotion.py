@@ -30,7 +30,7 @@ thesauri: models/emotion_thesaurus/model.json).  Last lines: what the table
 lookup costs per prompt, and how much the tables add to the extension zip (their
 files deflated, as the wheel stores them).  Last table: face emoji (:data:`EMOJI`) read by their
 Unicode names against the raw characters; then the held-out single words typed with a vowel held
-("forloooorn"), read with and without :mod:`visemo.emotion.elongation`.
+("forloooorn") and with one slip ("folrorn"), read with and without :mod:`visemo.emotion.spelling`.
 """
 
 from __future__ import annotations
@@ -271,10 +271,16 @@ def hold_letters(word: str) -> str:
     return word[:m.end() - 1] + m.group()[-1] * 4 + word[m.end():]
 
 
-def held_letters_accuracy(encoder: str, held: list[dict]) -> tuple[int, float, float, float]:
-    """(n, top-1 as written, with a vowel held, held but not respelled) on the held-out single words of
-    every language (a refusal counts as wrong)."""
-    from visemo.emotion import elongation
+def slip(word: str) -> str:
+    """``word`` with its two middle letters swapped ("forlorn" → folrorn; unchanged where they are equal)."""
+    i = len(word) // 2
+    return word[:i - 1] + word[i] + word[i - 1] + word[i + 1:] if len(word) >= 5 else word
+
+
+def typed_accuracy(encoder: str, held: list[dict]) -> list[tuple[str, int, float, float]]:
+    """(form, n, top-1 read, top-1 not respelled) of the held-out single words of every language as
+    written, with a vowel held and with one slip (a refusal counts as wrong)."""
+    from visemo.emotion import spelling
 
     words = [h for h in held if h["set"] in ("words", "languages") and " " not in h["text"]]
 
@@ -288,15 +294,16 @@ def held_letters_accuracy(encoder: str, held: list[dict]) -> tuple[int, float, f
                 pass
         return ok / max(len(words), 1)
 
-    plain, held_on = top1(str), top1(hold_letters)
-    real = elongation.respell
-    elongation.respell = lambda text, known, modifiers=frozenset(): text
+    forms = (("as written", str), ("a vowel held ('forloooorn')", hold_letters), ("one slip ('folrorn')", slip))
+    on = [top1(f) for _, f in forms]
+    real = spelling.respell
+    spelling.respell = lambda text, vocabulary, slips=True: text
     try:
-        held_off = top1(hold_letters)
+        off = [top1(f) for _, f in forms]
     finally:
-        elongation.respell = real
+        spelling.respell = real
         _resolve.cache_clear()
-    return len(words), plain, held_on, held_off
+    return [(name, len(words), a, b) for (name, _), a, b in zip(forms, on, off)]
 
 
 def main() -> None:
@@ -344,11 +351,11 @@ def main() -> None:
         named, raw = emoji_accuracy(e)
         print(f"| {e} | {named:.3f} | {raw:.3f} |")
     print()
-    print("| held-out single words, a vowel held ('forloooorn') | n | as written | held | held, not respelled |")
+    print("| held-out single words typed | encoder | n | read | not respelled |")
     print("|---|---|---|---|---|")
     for e in encs:
-        n, plain, on, off = held_letters_accuracy(e, held)
-        print(f"| {e} | {n} | {plain:.3f} | {on:.3f} | {off:.3f} |")
+        for name, n, on, off in typed_accuracy(e, held):
+            print(f"| {name} | {e} | {n} | {on:.3f} | {off:.3f} |")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@
 1. The eight basic words and their usual synonyms ("happy", "sad", "mad", …)
    map exactly to the FACS prototypes of :mod:`visemo.emotion.facs` (as in v1;
    no model involved).
-2. Letters held for effect are let go where that makes a known word
-   ("yaaaay" → yay, "sooo sad" → so sad; :mod:`visemo.emotion.elongation`).
-   Otherwise the prompt is cut into clauses ("sad and surprised"); each loses
+2. Words the prompt vocabulary does not know are respelled where a known
+   word is meant (:mod:`visemo.emotion.spelling`: "yaaaay" → yay, "sooo sad"
+   → so sad, "anrgy" → angry).  The prompt is cut into clauses ("sad and surprised"); each loses
    its intensity words and negation (:mod:`visemo.emotion.semantics`); a rare
    English (or Italian) word in its core is replaced by the training word
    WordNet links it to (:mod:`visemo.emotion.wordnet`: "afeared" → afraid,
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import PromptError
-from . import elongation, semantics, wordnet
+from . import semantics, spelling, wordnet
 from .facs import BASIC_EMOTIONS, SPEECH_GAIN, emotion_vector
 
 # Exact words (v1): the basic emotions and plain synonyms → prototype, no model.
@@ -110,11 +110,20 @@ def _frozen(w: np.ndarray) -> np.ndarray:
     return w
 
 
-def _unknown(prompt: str, detail: str) -> PromptError:
+def _unknown(prompt: str, detail: str, meant: str = "") -> PromptError:
+    hint = f"did you mean {meant!r}? Or describe" if meant else "describe"
     return PromptError(
-        f"unknown emotion {prompt!r}: {detail}; describe a feeling, e.g. "
+        f"unknown emotion {prompt!r}: {detail}; {hint} a feeling, e.g. "
         f"{', '.join(BASIC_EMOTIONS)}, or a phrase like 'quietly furious' or 'slightly sad'"
     )
+
+
+class _NoEmotion(Exception):
+    """A text that names no emotion; ``detail`` says why (for :func:`_unknown`)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def _basic(emotion: str, prompt: str, reading: str = "") -> Expression:
@@ -153,37 +162,88 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     return (semantics.blend(parts), style, min(probs)), None, None
 
 
-@functools.lru_cache(maxsize=1)
-def _function_words() -> frozenset[str]:
-    """The one-word intensity words, negations, fillers and conjunctions of :mod:`semantics`."""
-    words = (*semantics.INTENSITY_WORDS, *semantics.NEGATIONS, *semantics.FILLERS, *semantics.CONJUNCTIONS)
-    return frozenset(w for w in words if " " not in w)
+def vocabulary(encoder: str | None = None) -> spelling.Vocabulary:
+    """The words a prompt may use (:class:`spelling.Vocabulary`): the basic-emotion synonyms, the function
+    words of :mod:`semantics`, the word tables' entries (and their inflections) and the single-word training
+    prompts of the encoder's index; the word filter (``models/word_filter``) says what else is a word.
+    Built once per models folder and encoder."""
+    from .. import paths
+    from .space import encoder_name
+
+    return _vocabulary(str(paths.models_dir()), encoder_name(encoder))
 
 
-def known_word(word: str, encoder: str | None = None) -> bool:
-    """Whether the prompt vocabulary has ``word`` (lower case) as typed: a basic-emotion synonym, a
-    function word of :mod:`semantics`, a training prompt of the encoder's index or a word-table entry."""
-    from .space import encoder_name, prompt_index
+@functools.lru_cache(maxsize=4)
+def _vocabulary(folder: str, encoder: str) -> spelling.Vocabulary:
+    from .space import prompt_index
+    from .word_filter import word_filter
 
-    if word in SYNONYMS or word in _function_words():
-        return True
+    function_words = {w for w in (*semantics.INTENSITY_WORDS, *semantics.NEGATIONS, *semantics.FILLERS,
+                                  *semantics.CONJUNCTIONS) if " " not in w}
+    meanings: dict[str, str] = {}
+    index = prompt_index(encoder)
+    if index is not None:
+        meanings.update((t, t) for t in index.known if " " not in t)
     tables = wordnet.table()
-    if tables is not None and tables.lookup(word) is not None:
-        return True
-    index = prompt_index(encoder_name(encoder))
-    return index is not None and word in index.known
+    if tables is not None:
+        meanings.update((w, ("not " if e.negated else "") + e.anchor) for w, e in tables.words.items())
+    meanings.update((w, "basic " + label) for w, label in SYNONYMS.items())
+    meanings.update((w, "function " + w) for w in function_words)
+
+    def lookup(word: str) -> str | None:
+        e = tables.lookup(word) if tables is not None else None
+        return None if e is None else ("not " if e.negated else "") + e.anchor
+
+    words = word_filter()
+    rules = tuple(dict.fromkeys(r for t in tables.tables for r in t.rules)) if tables is not None \
+        else wordnet.SUFFIX_RULES
+
+    def is_word(word: str) -> bool:   # without the filter nothing is corrected
+        return words is None or word in words or any(f in words for f in wordnet.suffix_forms(word, rules))
+
+    return spelling.Vocabulary(meanings, lookup, function_words - set(semantics.FILLERS), is_word)
 
 
 @functools.lru_cache(maxsize=512)
 def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
     if not text:
         return _basic("neutral", prompt)
-    typed, text = text, elongation.respell(text, lambda w: known_word(w, encoder), _function_words())
+    if text in SYNONYMS:
+        return _basic(SYNONYMS[text], prompt)
+    words = vocabulary(encoder)
+    held = spelling.respell(text, words, slips=False)
+    meant = spelling.respell(held, words)
+    try:
+        typed = _read(held, prompt, encoder, text)
+    except _NoEmotion as e:
+        # a slip's correction may change which emotion a prompt names, never whether it names one:
+        # where the correction would read as one, the message suggests it
+        raise _unknown(prompt, e.detail, meant if meant != held and _reads(meant, encoder) else "") from None
+    if meant == held:
+        return typed
+    try:
+        return _read(meant, prompt, encoder, text)
+    except _NoEmotion:
+        return typed
+
+
+def _reads(text: str, encoder: str | None) -> bool:
+    """Whether ``text`` names an emotion."""
+    try:
+        _read(text, text, encoder, text)
+    except _NoEmotion:
+        return False
+    return True
+
+
+def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression:
+    """The expression of normalised, respelled ``text`` (``typed``: as normalised before respelling);
+    raises :class:`_NoEmotion`."""
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt, text if text != typed else "")
     clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in semantics.split_clauses(text)]
     if not clauses or not any(c.core for c in clauses):
-        raise _unknown(prompt, "it names no emotion")
+        raise _NoEmotion("it names no emotion")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
         clauses = [wordnet.rewrite(semantics.parse_clause(text))]
@@ -191,7 +251,7 @@ def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
     if found is None:
         what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
             "it does not read as an emotion"
-        raise _unknown(prompt, f"{what} (emotion score {prob:.2f} < {EMOTION_THRESHOLD})")
+        raise _NoEmotion(f"{what} (emotion score {prob:.2f} < {EMOTION_THRESHOLD})")
     weights, style, prob = found
     label = nearest_basic(weights)
     exact = len(clauses) == 1 and clauses[0].core in SYNONYMS
