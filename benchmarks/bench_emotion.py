@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "core"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 from visemo import models  # noqa: E402
-from visemo.emotion import nearest_basic, resolve_prompt, wordnet  # noqa: E402
+from visemo.emotion import nearest_basic, resolve_prompt, word_filter, wordnet  # noqa: E402
 from visemo.emotion.prompts import _resolve  # noqa: E402
 from visemo.errors import ModelError, PromptError  # noqa: E402
 
@@ -198,6 +198,8 @@ def checklist(res: dict, alone: dict, warm_ms: float, zip_kb: float, lang_resour
     print(f"| warm latency per prompt (median, ms) | - | {warm_ms:.1f} | - | <= 25 | {met} |")
     print(f"| of which the table rewrite (µs) | - | {lookup_us:.1f} | - | - | - |")
     print(f"| extension zip grows by (WordNet + thesaurus tables, kB) | - | {zip_kb:.0f} | - | - | - |")
+    print(f"| extension zip grows by (word filter for spelling, kB) | - | "
+          f"{zip_bytes(ROOT / 'models' / word_filter.MODEL_NAME) / 1e3:.0f} | - | - | - |")
 
 
 def warm_latency(encoder: str, repeats: int) -> tuple[float, float]:

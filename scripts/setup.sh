@@ -3,8 +3,9 @@
 # Python module links, flite, espeak-ng, festival with an English, an Italian and a
 # Czech voice, and pocketsphinx-testdata (TTS and read speech used by tests and
 # benchmarks; building the training corpus wants more festival voices, see
-# core/visemo/train/tts_corpus.py), WordNet and the LibreOffice thesauri (read
-# by the build steps of the emotion word tables and their tests), a virtual
+# core/visemo/train/tts_corpus.py), WordNet, the LibreOffice thesauri and
+# Debian's word lists (read by the build steps of the emotion word tables and
+# the word filter, and their tests), a virtual
 # environment in .venv with visemo and its dependencies.  Safe to re-run: it
 # skips what is already there.
 set -euo pipefail
@@ -14,7 +15,8 @@ APT_PACKAGES=(libgl1 libglx0 libx11-6 libxi6 libxfixes3 libxrender1 libxext6 lib
               libsm6 libice6 libegl1 libegl-mesa0 libgl1-mesa-dri flite pocketsphinx-testdata
               espeak-ng festival festvox-kallpc16k festvox-italp16k festvox-czech-dita
               festvox-ca-ona-hts festvox-ru wordnet-base
-              mythes-de mythes-es mythes-fr mythes-it mythes-pt-pt mythes-pt-br)
+              mythes-de mythes-es mythes-fr mythes-it mythes-pt-pt mythes-pt-br
+              wamerican wspanish wfrench witalian wportuguese)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

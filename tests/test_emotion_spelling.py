@@ -79,6 +79,8 @@ def test_real_words_sentences_and_held_letters_are_not_slips():
     long = "the cat sat on the fabel"                      # a sentence: its words are not corrected
     assert spelling.respell(long, v) == long
     assert spelling.respell("aaaa", v) == "aaaa"            # held letters are not a slip
+    assert _vocab({"amused"}).nearest("unamused") is None    # a prefix is not a slip
+    assert _vocab({"amused"}).nearest("amusde") == "amused"
     assert spelling.respell("fabel", v, slips=False) == "fabel"
 
 
@@ -98,7 +100,8 @@ def test_word_filter_holds_its_words_and_few_others(tmp_path):
 def test_shipped_word_filter_knows_words_of_each_language():
     f = word_filter()
     assert f is not None
-    for w in ("table", "brown", "running", "tisch", "mesa", "maison", "tavolo", "cadeira"):
+    for w in ("table", "brown", "running", "with", "your", "tisch", "mesa", "maison", "tavolo",
+              "cadeira", "avec", "porque"):
         assert w in f, w
     assert sum(w in f for w in ("anrgy", "suprised", "frustated", "dissapointed", "jeaolus")) <= 1
 
@@ -111,7 +114,7 @@ def test_word_filter_build(tmp_path):
 
     card = json.loads((tmp_path / "model.json").read_text())
     assert set(card["entries"]["by_language"]) == {"en", "de", "es", "fr", "it", "pt"}
-    assert card["entries"]["words"] > 200_000
+    assert card["entries"]["words"] > 1_000_000
     built = WordFilter.load(tmp_path / "words.npz")
     shipped = word_filter()
     assert built.size == shipped.size and np.array_equal(built.bits, shipped.bits)   # the shipped one is current

@@ -195,11 +195,9 @@ def _vocabulary(folder: str, encoder: str) -> spelling.Vocabulary:
         return None if e is None else ("not " if e.negated else "") + e.anchor
 
     words = word_filter()
-    rules = tuple(dict.fromkeys(r for t in tables.tables for r in t.rules)) if tables is not None \
-        else wordnet.SUFFIX_RULES
 
     def is_word(word: str) -> bool:   # without the filter nothing is corrected
-        return words is None or word in words or any(f in words for f in wordnet.suffix_forms(word, rules))
+        return words is None or word in words
 
     return spelling.Vocabulary(meanings, lookup, function_words - set(semantics.FILLERS), is_word)
 

@@ -15,7 +15,8 @@
    :data:`TWO_EDIT_LETTERS` letters on) — only when every nearest known
    word means the same (one emotion word, one anchor of the word tables);
    otherwise the word is left to the encoder as typed.  A word with held
-   letters is never taken for a slip ("aaaa" is not "aaah").
+   letters is never taken for a slip ("aaaa" is not "aaah"), nor a word that
+   is a known one with letters in front ("unamused" is not "amused").
 
 A shortening that is an intensity or negation word counts only before
 another word ("noooot happy" → not happy; a lone "nooooo" is a cry, not
@@ -136,7 +137,8 @@ class Vocabulary:
         index = self._deletion_index()
         found = {c for d in _deletes(word, limit) for c in index.get(d, ())}
         scored = [(edit_distance(word, c), c) for c in found if abs(len(c) - len(word)) <= limit]
-        scored = [(d, c) for d, c in scored if d <= limit]
+        # all edits at the front ("unamused" / "amused") is a prefix, not a slip
+        scored = [(d, c) for d, c in scored if d <= limit and not (c.endswith(word) or word.endswith(c))]
         if not scored:
             return None
         best = min(d for d, _ in scored)
