@@ -29,7 +29,8 @@ where a lexical resource for that language is used (the LibreOffice
 thesauri: models/emotion_thesaurus/model.json).  Last lines: what the table
 lookup costs per prompt, and how much the tables add to the extension zip (their
 files deflated, as the wheel stores them).  Last table: face emoji (:data:`EMOJI`) read by their
-Unicode names against the raw characters; then the held-out single words typed with a vowel held
+Unicode names against the raw characters, and text emoticons (:data:`EMOTICONS`) read as the emoji they
+stand for against as typed; then the held-out single words typed with a vowel held
 ("forloooorn") and with one slip ("folrorn"), read with and without :mod:`visemo.emotion.spelling`.
 """
 
@@ -238,27 +239,36 @@ EMOJI: dict[str, str] = {
 ambiguous: 😳, 😤, 😔).  Not training data."""
 
 
-def emoji_accuracy(encoder: str) -> tuple[float, float]:
-    """Top-1 on :data:`EMOJI` with emoji read by their Unicode names, and with the raw characters."""
+EMOTICONS: dict[str, str] = {
+    ":)": "happy", ":-)": "happy", "=)": "happy", ":D": "happy", "XD": "happy", "^_^": "happy", "<3": "happy",
+    ";)": "happy", ":P": "happy", ":*": "happy", ":(": "sad", ":-(": "sad", ":'(": "sad", "T_T": "sad",
+    ";_;": "sad", "</3": "sad", ">:(": "angry", ":@": "angry", ":O": "surprised", "o_O": "surprised",
+    "D:": "fearful", ":|": "neutral", "-_-": "neutral"}
+"""23 text emoticons and the basic emotion a chat reader takes each for, written for this benchmark."""
+
+
+def faces_accuracy(encoder: str, faces: dict[str, str], reader: str) -> tuple[float, float]:
+    """Top-1 on ``faces`` ({text: label}) as visemo reads them, and with ``semantics.<reader>`` (the emoji
+    or emoticon reading) switched off."""
     from visemo.emotion import semantics
 
     def top1() -> float:
         ok = 0
-        for e, label in EMOJI.items():
+        for e, label in faces.items():
             _resolve.cache_clear()
             try:
                 ok += resolve_prompt(e, encoder=encoder).label == label
             except PromptError:
                 pass
-        return ok / len(EMOJI)
+        return ok / len(faces)
 
     named = top1()
-    real = semantics.emoji_names
-    semantics.emoji_names = lambda text: text
+    real = getattr(semantics, reader)
+    setattr(semantics, reader, lambda text: text)
     try:
         raw = top1()
     finally:
-        semantics.emoji_names = real
+        setattr(semantics, reader, real)
         _resolve.cache_clear()
     return named, raw
 
@@ -350,7 +360,13 @@ def main() -> None:
     print(f"| emoji ({len(EMOJI)} faces, labels written here) | read by name | raw characters |")
     print("|---|---|---|")
     for e in encs:
-        named, raw = emoji_accuracy(e)
+        named, raw = faces_accuracy(e, EMOJI, "emoji_names")
+        print(f"| {e} | {named:.3f} | {raw:.3f} |")
+    print()
+    print(f"| text emoticons ({len(EMOTICONS)}, labels written here) | read as emoji | as typed |")
+    print("|---|---|---|")
+    for e in encs:
+        named, raw = faces_accuracy(e, EMOTICONS, "emoticon_emoji")
         print(f"| {e} | {named:.3f} | {raw:.3f} |")
     print()
     print("| held-out single words typed | encoder | n | read | not respelled |")

@@ -104,6 +104,18 @@ def test_emoji_are_read_by_their_names():
         resolve_prompt("🍕")
 
 
+def test_emoticons_are_read_as_their_emoji():
+    assert semantics.normalize(":-)") == semantics.normalize("🙂") == "slightly smiling face"
+    assert semantics.normalize("so sad :'(") == "so sad crying face"
+    assert semantics.emoticon_emoji("note: see (page 2)") == "note: see (page 2)"   # whole tokens only
+    assert semantics.emoticon_emoji("XD xd") == "😆 xd"                               # case as typed
+    for prompt, label in ((":)", "happy"), (":D", "happy"), ("^_^", "happy"), ("<3", "happy"), (":(", "sad"),
+                          (":-(", "sad"), ("T_T", "sad"), ("</3", "sad"), (">:(", "angry"), (":O", "surprised"),
+                          (":|", "neutral")):
+        assert resolve_prompt(prompt).label == label, prompt
+    assert resolve_prompt(":(").reading == "disappointed face"
+
+
 def test_intensity_slider_scales_continuously():
     e = resolve_prompt("quietly furious")
     for k in (0.0, 0.3, 0.77, 1.0):

@@ -81,6 +81,7 @@ def test_real_words_sentences_and_held_letters_are_not_slips():
     assert spelling.respell("aaaa", v) == "aaaa"            # held letters are not a slip
     assert _vocab({"amused"}).nearest("unamused") is None    # a prefix is not a slip
     assert _vocab({"amused"}).nearest("amusde") == "amused"
+    assert _vocab({"stuck-up"}).nearest("stuck-out") is None  # compounds are not guessed at
     assert spelling.respell("fabel", v, slips=False) == "fabel"
 
 

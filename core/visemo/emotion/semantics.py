@@ -81,6 +81,31 @@ _PICTOGRAPHS = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF))
 _EMOJI_MARKS = frozenset({0x200D, 0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400)})
 
 
+# Text emoticons, read as the emoji each stands for (then by its name, as emoji are).  Whole
+# whitespace-separated tokens only, case as typed; ":)" also as ":-)" (a nose after the eyes).
+_EMOTICON_EMOJI: dict[str, str] = {
+    ":)": "🙂", "(:": "🙂", "=)": "🙂", ":]": "🙂", ":}": "🙂",
+    ":(": "😞", "):": "😞", "=(": "😞", ":[": "😞", ":c": "😞", ":<": "😞",
+    ":D": "😃", "=D": "😃", "XD": "😆", "xD": "😆", ";)": "😉",
+    ":'(": "😢", ";(": "😢", "T_T": "😭", "T.T": "😭", ";_;": "😭", ":')": "😂",
+    ":P": "😛", ":p": "😛", ":O": "😮", ":o": "😮", "o_O": "😳", "O_o": "😳", "O_O": "😲", "o_o": "😲",
+    ">:(": "😠", ">:[": "😠", ":@": "😠", ">_<": "😣", "D:": "😧",
+    ":|": "😐", "-_-": "😑", ":/": "😕", ":\\": "😕", ":S": "😖", ":s": "😖",
+    "^_^": "😊", "^^": "😊", "^.^": "😊", ":*": "😘", "<3": "😍", "</3": "💔",
+}
+EMOTICONS: dict[str, str] = {**_EMOTICON_EMOJI, **{
+    e[:-1] + "-" + e[-1]: emoji for e, emoji in _EMOTICON_EMOJI.items() if e[-2] in ":;=" and len(e) >= 2}}
+"""Text emoticons → the emoji each stands for."""
+
+
+def emoticon_emoji(text: str) -> str:
+    """``text`` with each whitespace-separated emoticon (:data:`EMOTICONS`) replaced by its emoji."""
+    words = text.split()
+    if not any(w in EMOTICONS for w in words):
+        return text
+    return " ".join(EMOTICONS.get(w, w) for w in words)
+
+
 def emoji_names(text: str) -> str:
     """``text`` with each emoji replaced by its Unicode name in lower case, between spaces."""
     if text.isascii():
@@ -98,9 +123,9 @@ def emoji_names(text: str) -> str:
 
 
 def normalize(text: str | None) -> str:
-    """Emoji → their names (:func:`emoji_names`), lower-case, NFC, typographic quotes → ASCII, runs of spaces
-    → one, ends stripped."""
-    t = unicodedata.normalize("NFC", emoji_names(text or "")).lower()
+    """Emoticons → emoji (:func:`emoticon_emoji`) → their names (:func:`emoji_names`), lower-case, NFC,
+    typographic quotes → ASCII, runs of spaces → one, ends stripped."""
+    t = unicodedata.normalize("NFC", emoji_names(emoticon_emoji(text or ""))).lower()
     t = t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = re.sub(r"[\"!?.…:()\[\]{}]+", " ", t)
     return " ".join(t.split())

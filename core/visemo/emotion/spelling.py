@@ -16,7 +16,8 @@
    word means the same (one emotion word, one anchor of the word tables);
    otherwise the word is left to the encoder as typed.  A word with held
    letters is never taken for a slip ("aaaa" is not "aaah"), nor a word that
-   is a known one with letters in front ("unamused" is not "amused").
+   is a known one with letters in front ("unamused" is not "amused"), nor a
+   compound or contraction ("stuck-out" is not "stuck-up").
 
 A shortening that is an intensity or negation word counts only before
 another word ("noooot happy" → not happy; a lone "nooooo" is a cry, not
@@ -130,9 +131,8 @@ class Vocabulary:
 
     def nearest(self, word: str) -> str | None:
         """The known word ``word`` is most likely a slip for (see the module docstring), or None."""
-        if len(word) < MIN_SLIP_LETTERS or not word.replace("-", "").replace("'", "").isalpha() \
-                or self.is_word(word):
-            return None
+        if len(word) < MIN_SLIP_LETTERS or not word.isalpha() or self.is_word(word):
+            return None   # compounds ("stuck-out") and contractions are not guessed at
         limit = 2 if len(word) >= TWO_EDIT_LETTERS else 1
         index = self._deletion_index()
         found = {c for d in _deletes(word, limit) for c in index.get(d, ())}
