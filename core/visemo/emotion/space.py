@@ -80,25 +80,33 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def text_to_expression(texts: list[str], encoder: str | TextEncoder | None = None) -> TextResult:
     """Embed ``texts`` and map them through the text projector of that encoder.
 
-    A one-word text that is not a training prompt of the encoder's index (:func:`prompt_index`) takes its
-    expression and style from the mean of its bare and framed embeddings (:data:`WORD_FRAMES`) and its
-    emotion probability from the bare word alone, so that a framed non-emotion word ("feeling table") is
-    refused as before.  Words the model was trained on are read as trained (and cost one encoding).
+    A training prompt of the encoder's index (:func:`prompt_index`) is not encoded again: its embedding is
+    the index's (stored as int8: cosine 0.99997 to the encoder's, the same basic emotion on 300 sampled
+    prompts), which saves the encoder's ~10 ms for the words and phrases people type most.  A one-word
+    text that is not a training prompt takes its expression and style from the mean of its bare and
+    framed embeddings (:data:`WORD_FRAMES`) and its emotion probability from the bare word alone, so that a
+    framed non-emotion word ("feeling table") is refused as before.
     """
     enc = encoder if not (encoder is None or isinstance(encoder, str)) else get_encoder(encoder_name(encoder))
     texts = list(texts)
     if hasattr(enc, "project"):  # a user's open_clip model: fitted projector, shared decoder
         return enc.project(enc.encode(texts))
     index = prompt_index(enc.name)
-    words = [i for i, t in enumerate(texts) if index is not None and _is_word(t) and t.lower() not in index.known]
+    rows = index.rows if index is not None else {}
+    stored = {i: rows[t.lower()] for i, t in enumerate(texts) if t.lower() in rows}
+    new = [i for i in range(len(texts)) if i not in stored]
+    words = [i for i in new if index is not None and _is_word(texts[i])]
     framed = [frame.format(texts[i]) for frame in WORD_FRAMES for i in words]
-    emb = enc.encode(texts + framed)
     n, m = len(texts), len(words)
+    bare = np.empty((n, enc.dim), np.float32)
+    if stored:
+        bare[list(stored)] = index.embeddings[list(stored.values())]
+    emb = enc.encode([texts[i] for i in new] + framed) if new else np.empty((0, enc.dim), np.float32)
+    bare[new] = emb[:len(new)]
     if not m:
-        return embedding_to_expression(emb, enc.name)
-    bare = emb[:n]
+        return embedding_to_expression(bare, enc.name)
     mixed = bare.copy()
-    mixed[words] = _unit(_unit(bare[words]) + _unit(emb[n:]).reshape(len(WORD_FRAMES), m, -1).sum(axis=0))
+    mixed[words] = _unit(_unit(bare[words]) + _unit(emb[len(new):]).reshape(len(WORD_FRAMES), m, -1).sum(axis=0))
     out = embedding_to_expression(np.concatenate([mixed, bare[words]]), enc.name)
     prob = out.emotion_prob[:n].copy()
     prob[words] = out.emotion_prob[n:]
@@ -122,9 +130,17 @@ class PromptIndex:
     blend: float
 
     @functools.cached_property
+    def rows(self) -> dict[str, int]:
+        """Training prompt in lower case → its row (the first, where two differ only in case)."""
+        out: dict[str, int] = {}
+        for i, t in enumerate(self.texts):
+            out.setdefault(t.lower(), i)
+        return out
+
+    @functools.cached_property
     def known(self) -> frozenset[str]:
         """The training prompts in lower case, as a set."""
-        return frozenset(t.lower() for t in self.texts)
+        return frozenset(self.rows)
 
 
 _INDEX: dict[tuple[str, str, str], PromptIndex | None] = {}
