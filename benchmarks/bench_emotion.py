@@ -368,18 +368,14 @@ def main() -> None:
     for e in encs:
         c, med, mx, per, new = lat[e]
         print(f"| {e} | {c:.2f} | {med:.1f} | {mx:.1f} | {new:.1f} | {per:.1f} |")
-    print()
-    print(f"| emoji ({len(EMOJI)} faces, labels written here) | read by name | raw characters |")
-    print("|---|---|---|")
-    for e in encs:
-        named, raw = faces_accuracy(e, EMOJI, "emoji_names")
-        print(f"| {e} | {named:.3f} | {raw:.3f} |")
-    print()
-    print(f"| text emoticons ({len(EMOTICONS)}, labels written here) | read as emoji | as typed |")
-    print("|---|---|---|")
-    for e in encs:
-        named, raw = faces_accuracy(e, EMOTICONS, "emoticon_emoji")
-        print(f"| {e} | {named:.3f} | {raw:.3f} |")
+    for faces, reader, title in ((EMOJI, "emoji_names", f"emoji ({len(EMOJI)} faces, labels written here) | "
+                                                         "read by name | raw characters"),
+                                 (EMOTICONS, "emoticon_emoji", f"text emoticons ({len(EMOTICONS)}, labels written "
+                                                               "here) | read as emoji | as typed")):
+        print(f"\n| {title} |\n|---|---|---|")
+        for e in encs:
+            named, raw = faces_accuracy(e, faces, reader)
+            print(f"| {e} | {named:.3f} | {raw:.3f} |")
     print()
     print("| held-out single words typed | encoder | n | read | not respelled |")
     print("|---|---|---|---|---|")
