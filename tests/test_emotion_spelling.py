@@ -61,6 +61,7 @@ def test_a_slip_becomes_the_one_known_word_meant():
     assert v.nearest("dissapointed") == "disappointed"      # two edits in a long word
     assert v.nearest("dissapointd") is None                 # three edits: too far
     assert v.nearest("sda") is None                         # too short to guess
+    assert _vocab({"angry" * 5}).nearest("angry" * 5 + "x") is None   # too long to search
     assert spelling.respell("very anrgy", v) == "very angry"
 
 

@@ -49,6 +49,9 @@ TWO_EDIT_LETTERS = 8
 MAX_SLIP_WORDS = 4
 """Prompts with more words than this are sentences: their words are not corrected."""
 
+MAX_SLIP_LETTERS = 24
+"""Longer words are not corrected (the search grows with the square of a word's length)."""
+
 
 def shortenings(word: str) -> Iterator[str]:
     """The spellings of ``word`` with each run of 3+ same letters cut to :data:`RUN_LENGTHS`, in order
@@ -131,7 +134,7 @@ class Vocabulary:
 
     def nearest(self, word: str) -> str | None:
         """The known word ``word`` is most likely a slip for (see the module docstring), or None."""
-        if len(word) < MIN_SLIP_LETTERS or not word.isalpha() or self.is_word(word):
+        if not MIN_SLIP_LETTERS <= len(word) <= MAX_SLIP_LETTERS or not word.isalpha() or self.is_word(word):
             return None   # compounds ("stuck-out") and contractions are not guessed at
         limit = 2 if len(word) >= TWO_EDIT_LETTERS else 1
         index = self._deletion_index()
