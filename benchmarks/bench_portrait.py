@@ -241,8 +241,7 @@ def section_emotion(emotions: list[str]) -> list[str]:
             if emotion == "neutral":
                 neutral_fit = fitted
             # what the frames add to the same person speaking neutrally (the fit reads her own face too)
-            shape = nearest_basic_emotion(np.clip(fitted - neutral_fit, 0.0, None)) if neutral_fit is not None else "-"
-
+            shape = "-" if neutral_fit is None else nearest_basic_emotion(np.clip(fitted - neutral_fit, 0.0, None))
             rows.append(f"{name:14} {emotion:10} {top:9} {mean[want]:7.2f}  {'yes' if ok else 'NO':>4}  "
                         f"{shape:12} " + " ".join(f"{k[:3]} {v:.2f}" for k, v in mean.items())
                         + f"   (photo: {photo_top})")
