@@ -137,3 +137,30 @@ def test_heldout_words_accuracy():
         except PromptError:
             pass
     assert hits / len(words) >= 0.5
+
+
+def test_whole_clause_asked_only_where_fillers_were_dropped(monkeypatch):
+    """"la table est marron" loses a filler ("est"): the core and the whole clause are both encoded;
+    "rather sad about the rain" loses only an intensity word: its core alone is encoded (one encoding)."""
+    from visemo.emotion import prompts, space
+
+    assert semantics.parse_clause("la table est marron").lost_fillers
+    assert semantics.parse_clause("i am rather glum").lost_fillers
+    assert not semantics.parse_clause("rather glum about it").lost_fillers
+    assert not semantics.parse_clause("not very angry").lost_fillers
+    asked = []
+    real = space.text_to_expression
+
+    def spy(texts, encoder=None):
+        asked.append(list(texts))
+        return real(texts, encoder)
+
+    monkeypatch.setattr(space, "text_to_expression", spy)
+    prompts._resolve.cache_clear()
+    resolve_prompt("rather sad about the rain")
+    assert asked == [["sad about the rain"]]
+    asked.clear()
+    prompts._resolve.cache_clear()
+    with pytest.raises(PromptError):
+        resolve_prompt("la table est marron")
+    assert asked and asked[0] == ["la table marron", "la table est marron"]

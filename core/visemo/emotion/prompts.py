@@ -138,8 +138,9 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     cores = [c.core for c in clauses]
     need = [i for i, c in enumerate(cores) if c not in SYNONYMS]
     # a clause whose core lost filler words ("la table est marron" → "la table marron") is also asked whole:
-    # the emotion head was trained on whole prompts, and both must read as an emotion
-    whole = [i for i in need if clauses[i].text != cores[i]]
+    # the emotion head was trained on whole prompts, and both must read as an emotion (a core that lost
+    # only intensity or negation words, "rather glum", is a phrase as it stands: one encoding, not two)
+    whole = [i for i in need if clauses[i].lost_fillers]
     texts = [cores[i] for i in need] + [clauses[i].text for i in whole]
     result = text_to_expression(texts, encoder) if need else None
     parts, styles, probs = [], [], []

@@ -151,12 +151,15 @@ def _strip_phrase(words: list[str], phrases) -> tuple[list[str], str | None]:
 
 @dataclass(frozen=True)
 class Clause:
-    """One clause: its ``core`` text, intensity ``scale`` and whether it is ``negated``."""
+    """One clause: its ``core`` text, intensity ``scale``, whether it is ``negated``, and whether filler
+    words ("i am", "est") were dropped from the core (``lost_fillers``: the core then reads unlike a
+    phrase, "la table marron", and the whole clause is asked too)."""
 
     text: str
     core: str
     scale: float = 1.0
     negated: bool = False
+    lost_fillers: bool = False
 
 
 def parse_clause(clause: str) -> Clause:
@@ -166,7 +169,7 @@ def parse_clause(clause: str) -> Clause:
     ``"un peu triste"`` → core ``"triste"``, scale 0.4.
     """
     words = clause.split()
-    scale, negated = 1.0, False
+    scale, negated, lost = 1.0, False, False
     short = len(words) <= MAX_NEGATED_WORDS + 2
     changed = True
     while changed and words:
@@ -178,7 +181,7 @@ def parse_clause(clause: str) -> Clause:
                 continue
         rest, filler = _strip_phrase(words, FILLERS)
         if filler is not None and rest and short:
-            words, changed = rest, True
+            words, changed, lost = rest, True, True
             continue
         rest, word = _strip_phrase(words, INTENSITY_WORDS)
         if word is not None and rest:
@@ -194,15 +197,16 @@ def parse_clause(clause: str) -> Clause:
                 negated, w = True, w[2:]
                 kept.append(w)
             elif w in FILLERS and len(words) > 1:
+                lost = True
                 continue
             else:
                 kept.append(w)
         if kept and kept[-2:] == ["at", "all"]:
-            kept = kept[:-2]
+            kept, lost = kept[:-2], True
         if kept:
             words = kept
     lo, hi = SCALE_RANGE
-    return Clause(clause, " ".join(words), float(np.clip(scale, lo, hi)), negated)
+    return Clause(clause, " ".join(words), float(np.clip(scale, lo, hi)), negated, lost)
 
 
 def scale(weights: np.ndarray, factor: float) -> np.ndarray:
