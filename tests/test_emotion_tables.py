@@ -21,6 +21,24 @@ def test_tables_load_with_their_contents():
     assert t.neutral_sentences and all(lang in T.LANGS for _, lang in t.neutral_sentences)
     assert {label for _, _, label in t.emotional_lines} == set(D.EMOTIONAL_LABELS)
     assert {h["set"] for h in t.heldout} == set(T.HELDOUT_SETS)
+    assert {"words", "paraphrases", "situations", "languages"} <= {h["set"] for h in t.dev}
+
+
+def test_development_prompts_stay_out_of_training(monkeypatch):
+    """A development situation that a linguist adds to the lexicon never reaches the training prompts (nor
+    do its template variants), and
+    the generator's check names one that does."""
+    from dataclasses import replace
+
+    t = T.load()
+    h = next(h for h in t.dev if h["set"] == "situations")
+    key = next(c.key for c in t.concepts if c.label == h["label"])
+    added = replace(t, situations={**t.situations, key: t.situations.get(key, ()) + (h["text"],)})
+    monkeypatch.setattr(T, "load", lambda folder=T.DATA: added)
+    train = D.build(large=False)
+    texts = {r["text"] for r in train}
+    assert h["text"] not in texts and f"when {h['text']}" not in texts   # nor its template variants
+    assert any(h["text"] in p for p in D.check_heldout(train + [{"text": h["text"]}], D.dev_records()))
 
 
 def test_round_trip_is_lossless(tmp_path):

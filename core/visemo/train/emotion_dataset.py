@@ -5,7 +5,7 @@
 Templates × the lexicon of ``data/emotion_lexicon/`` (read by
 :mod:`visemo.train.emotion_tables`) → one JSON line per prompt:
 ``text``, ``lang``, ``kind`` (word | noun | intensity | negation | compound |
-situation | language | dialogue | negative | sentence), ``concept``, ``label`` (basic emotion or
+situation | topic | language | dialogue | negative | sentence), ``concept``, ``label`` (basic emotion or
 null), ``is_emotion``, ``aus`` (action unit → intensity, after modifiers),
 ``scale`` and ``weights`` (ARKit name → weight, non-zero channels only,
 through :func:`visemo.emotion.facs.au_vector`).  The same seed gives the same
@@ -57,6 +57,20 @@ LANG_NEGATION = {"fr": "pas {w}", "de": "nicht {w}", "es": "no {w}", "it": "non 
 LANG_PREFIX = {"fr": "je suis {w}", "de": "ich bin {w}", "es": "estoy {w}", "it": "sono {w}", "pt": "estou {w}"}
 COMPOUND_TEMPLATES = (("{b} and {a}", 1.0), ("{b} but {a}", 1.0), ("{b} yet {a}", 1.0))
 EMOTIONAL_LABELS = ("happy", "sad", "angry", "fearful", "surprised", "disgusted", "contemptuous")
+# "<word> <preposition> <topic>" ("glum about the rain"): what a feeling is about does not change it; the
+# topics name nothing emotional, so the emotion head learns that an emotion word keeps its reading with them
+TOPIC_PREPOSITIONS = {
+    "happy": ("about", "with", "for"), "sad": ("about", "over"),
+    "angry": ("about", "at", "with"), "fearful": ("about", "of"), "surprised": ("by", "at"),
+    "disgusted": ("by", "at"), "contemptuous": ("of", "toward"), None: ("about",),
+}
+TOPICS = ("the rain", "the weather", "the news", "the meeting", "the exam", "the results", "the noise",
+          "the delay", "the bill", "my job", "the trip", "the party", "his answer", "her letter", "the game",
+          "the traffic", "the neighbours", "the price", "the weekend", "the holiday", "the dinner", "the call",
+          "the move", "the interview", "the situation", "the whole thing", "it", "everything", "that", "the plan",
+          "the film", "the report", "the decision", "the email", "the kids", "the dog", "the car", "the house",
+          "work", "school", "the food", "the smell", "the song", "the gift", "the visit", "the answer", "him",
+          "her", "them", "the team", "the boss", "the teacher", "the letter", "the phone", "the garden")
 
 NEG_OBJECTS = ("chair", "lamp", "cup", "pencil", "wall", "roof", "bottle", "shelf", "sofa", "window", "bag",
                "hat", "shirt", "plate", "clock", "fence", "boat", "truck", "bench", "pillow", "jar")
@@ -306,6 +320,11 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
                 extra.setdefault(key, {})[lang] = extra.get(key, {}).get(lang, ()) + forms
         for key, sits in big_sits.items():
             situations[key] = situations.get(key, ()) + sits
+    # a held-out or development prompt among the situations or dense forms is left out with its template variants
+    kept_out = {semantics.normalize(h["text"]) for h in (*heldout_records(), *dev_records())}
+    situations = {k: tuple(s for s in v if semantics.normalize(s) not in kept_out) for k, v in situations.items()}
+    extra = {k: {lang: tuple(f for f in forms if semantics.normalize(f) not in kept_out) for lang, forms in v.items()}
+             for k, v in extra.items()}
     recs: list[dict] = []
     for c in tables.concepts:
         v = concept_vector(c)
@@ -400,6 +419,14 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         for s in sits:
             for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
                 recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
+    # "<word> <preposition> <topic>": one per single English word of a concept that is not neutral ("calm
+    # about the exam" needs no model); a separate generator, so that the other draws stay as they were
+    topic_rng = random.Random(seed + 1)
+    for c in (c for c in tables.concepts if c.label != "neutral"):
+        forms = [*c.adjectives, *extra.get(c.key, {}).get("en", ())]
+        for w in dict.fromkeys(f for f in forms if " " not in f):
+            text = f"{w} {topic_rng.choice(TOPIC_PREPOSITIONS[c.label])} {topic_rng.choice(TOPICS)}"
+            recs.append(_record(text, "en", "topic", c.key, c.label, c.aus, concept_vector(c)))
     # whole sentences (sentences.jsonl): emotional lines with their basic emotion; emotion-free sentences
     # below, each with its clauses (the text path asks every clause of a sentence, and the whole)
     sentence_negs: list[tuple[str, str]] = []
@@ -432,14 +459,21 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
     for t, lang in sentence_negs:
         recs.append(_record(t, lang, "sentence", None, None, {}, np.zeros(arkit.COUNT, np.float32),
                             is_emotion=False))
-    # de-duplicate by text (the first record wins); held-out prompts never enter training
-    seen, out = {semantics.normalize(h["text"]) for h in heldout_records()}, []
+    # de-duplicate by text (the first record wins); held-out and development prompts never enter training
+    seen, out = set(kept_out), []
     for r in recs:
         k = semantics.normalize(r["text"])
         if k not in seen:
             seen.add(k)
             out.append(r)
     return out
+
+
+def dev_records() -> list[dict]:
+    """The development prompts (``data/emotion_lexicon/dev.jsonl``, the held-out format) as fresh copies: kept
+    out of training as texts, like the held-out ones, but their stem relatives may be trained on; settings
+    and data are chosen on them, and the held-out set only reports."""
+    return [dict(h) for h in emotion_tables.load().dev]
 
 
 def heldout_records() -> list[dict]:
@@ -502,7 +536,7 @@ def stem_relatives(held: list[dict], train: list[dict], n: int = 5) -> dict[str,
 def write(out_dir: Path, seed: int = SEED) -> tuple[int, int]:
     """Write prompts.jsonl and heldout.jsonl; returns (training, held-out) counts."""
     train, held = build(seed), heldout_records()
-    problems = check_heldout(train, held)
+    problems = check_heldout(train, held + dev_records())
     if problems:
         raise SystemExit("held-out overlap:\n  " + "\n  ".join(problems))
     lex = lexicon_words()

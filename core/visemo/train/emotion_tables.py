@@ -16,7 +16,10 @@ that they can be edited without touching code (field reference:
 * ``sentences.jsonl`` — whole sentences: ``label`` null (emotion-free) or the
   basic emotion of an emotional dialogue line;
 * ``heldout.jsonl`` — the evaluation prompts, never training data (sets
-  words, paraphrases, situations, languages, compounds, negations, negatives).
+  words, paraphrases, situations, languages, compounds, negations, negatives);
+* ``dev.jsonl`` — the development prompts, in the held-out format: never
+  training data either, but the set on which settings and data are chosen
+  (the held-out set only reports).
 
 :func:`load` reads them once and returns :class:`EmotionTables`; rows are
 checked (unknown concepts, labels or fields raise ``ValueError`` naming the
@@ -60,7 +63,8 @@ class EmotionTables:
 
     ``situations`` / ``situations_large``: {concept: sentences}; ``large``: {concept: {lang: forms}};
     ``neutral_sentences``: [(text, lang)]; ``emotional_lines``: [(text, lang, basic emotion)];
-    ``heldout``: held-out records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``).
+    ``heldout``: held-out records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``);
+    ``dev``: development records, the same fields.
     """
 
     concepts: tuple[Concept, ...]
@@ -71,6 +75,7 @@ class EmotionTables:
     neutral_sentences: tuple[tuple[str, str], ...]
     emotional_lines: tuple[tuple[str, str, str], ...]
     heldout: tuple[dict, ...]
+    dev: tuple[dict, ...] = ()
 
     @property
     def by_key(self) -> dict[str, Concept]:
@@ -158,10 +163,11 @@ def load(folder: Path = DATA) -> EmotionTables:
         _check_label(r.get("label"), f"sentences.jsonl:{n}")
         (emotional.append((r["text"], r["lang"], r["label"])) if r.get("label")
          else neutral.append((r["text"], r["lang"])))
-    held = read_jsonl(folder / "heldout.jsonl")
-    for n, h in enumerate(held, 1):
-        if h.get("set") not in HELDOUT_SETS:
-            raise ValueError(f"heldout.jsonl:{n}: set {h.get('set')!r} is not one of {', '.join(HELDOUT_SETS)}")
+    held, dev = read_jsonl(folder / "heldout.jsonl"), read_jsonl(folder / "dev.jsonl")
+    for name, rows in (("heldout.jsonl", held), ("dev.jsonl", dev)):
+        for n, h in enumerate(rows, 1):
+            if h.get("set") not in HELDOUT_SETS:
+                raise ValueError(f"{name}:{n}: set {h.get('set')!r} is not one of {', '.join(HELDOUT_SETS)}")
     return EmotionTables(
         concepts=concepts,
         situations={k: tuple(v) for k, v in sits["base"].items()},
@@ -171,11 +177,12 @@ def load(folder: Path = DATA) -> EmotionTables:
         neutral_sentences=tuple(neutral),
         emotional_lines=tuple(emotional),
         heldout=tuple(held),
+        dev=tuple(dev),
     )
 
 
 def save(tables: EmotionTables, folder: Path) -> None:
-    """Write ``tables`` as the six JSON-lines files of ``folder`` (what :func:`load` reads back)."""
+    """Write ``tables`` as the seven JSON-lines files of ``folder`` (what :func:`load` reads back)."""
     folder = Path(folder)
     write_jsonl(folder / "concepts.jsonl", (
         {"concept": c.key, "label": c.label, "aus": {str(k): v for k, v in c.aus.items()},
@@ -193,3 +200,4 @@ def save(tables: EmotionTables, folder: Path) -> None:
                                              for t, lang in tables.neutral_sentences]
                 + [{"text": t, "lang": lang, "label": label} for t, lang, label in tables.emotional_lines])
     write_jsonl(folder / "heldout.jsonl", tables.heldout)
+    write_jsonl(folder / "dev.jsonl", tables.dev)
