@@ -97,3 +97,27 @@ def test_large_lexicon_filter_drops_an_added_heldout_word(tmp_path, monkeypatch)
     words, _, dropped = D.large_entries(D.heldout_records(), D.build(large=False))
     assert word not in {w for langs in words.values() for forms in langs.values() for w in forms}
     assert any(entry == word and "held-out" in reason for entry, reason in dropped)
+
+
+def test_topic_prompts_keep_the_words_emotion():
+    """"<word> <preposition> <topic>" prompts exist in every language, carry their word's concept and
+    weights, and name nothing emotional after the word (the topics are emotion-free)."""
+    train = D.build()
+    topics = [r for r in train if r["kind"] == "topic"]
+    assert {r["lang"] for r in topics} == set(T.LANGS)
+    t = T.load()
+    by_text = {}
+    for r in train:
+        if r["kind"] in ("word", "language"):
+            by_text.setdefault(r["text"], r)
+    matched = 0
+    for r in topics:
+        assert r["label"] != "neutral" and r["is_emotion"]
+        word = r["text"].split()[0]
+        if word in by_text and by_text[word]["concept"] == r["concept"]:
+            assert by_text[word]["weights"] == r["weights"]
+            matched += 1
+    assert matched > len(topics) // 2
+    lexicon = {w.lower() for c in t.concepts for w in c.adjectives if " " not in w}
+    for lang_topics in [D.TOPICS, *(tp for _, tp in D.LANG_TOPICS.values())]:
+        assert not any(w.lower() in lexicon for tp in lang_topics for w in tp.split())

@@ -71,6 +71,29 @@ TOPICS = ("the rain", "the weather", "the news", "the meeting", "the exam", "the
           "the film", "the report", "the decision", "the email", "the kids", "the dog", "the car", "the house",
           "work", "school", "the food", "the smell", "the song", "the gift", "the visit", "the answer", "him",
           "her", "them", "the team", "the boss", "the teacher", "the letter", "the phone", "the garden")
+# the same in the other languages: (prepositions, topics) whose grammar holds for every pairing
+LANG_TOPICS = {
+    "fr": (("à cause de", "à propos de"),
+           ("la pluie", "la réunion", "mon patron", "ma sœur", "l'examen", "la facture", "la nouvelle", "mon travail",
+            "l'école", "lui", "tout ça", "ce voyage", "ces gens", "la circulation", "mes voisins", "la lettre",
+            "la réponse", "cette histoire", "mon fils")),
+    "de": (("über", "auf"),
+           ("den Regen", "das Wetter", "die Nachrichten", "meinen Chef", "die Arbeit", "die Prüfung", "das Essen",
+            "den Lärm", "die Rechnung", "das Spiel", "die Reise", "ihn", "sie", "dich", "euch", "alles",
+            "die Nachbarn", "den Verkehr", "den Brief", "die Antwort")),
+    "es": (("por", "con"),
+           ("la lluvia", "el examen", "mi jefe", "la reunión", "el ruido", "la factura", "las noticias", "el viaje",
+            "mis vecinos", "él", "ella", "todo esto", "el trabajo", "la escuela", "la carta", "la respuesta",
+            "el partido", "la comida", "el tráfico", "mi hermano")),
+    "it": (("per", "con"),
+           ("la pioggia", "l'esame", "il mio capo", "la riunione", "il rumore", "la bolletta", "le notizie",
+            "il viaggio", "i vicini", "lui", "lei", "tutto questo", "il lavoro", "la scuola", "la lettera",
+            "la risposta", "la partita", "il cibo", "il traffico", "mio fratello")),
+    "pt": (("com",),
+           ("a chuva", "o exame", "o meu chefe", "a reunião", "o barulho", "a conta", "as notícias", "a viagem",
+            "os vizinhos", "ele", "ela", "tudo isto", "o trabalho", "a escola", "a carta", "a resposta", "o jogo",
+            "a comida", "o trânsito", "o meu irmão")),
+}
 
 NEG_OBJECTS = ("chair", "lamp", "cup", "pencil", "wall", "roof", "bottle", "shelf", "sofa", "window", "bag",
                "hat", "shirt", "plate", "clock", "fence", "boat", "truck", "bench", "pillow", "jar")
@@ -419,7 +442,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         for s in sits:
             for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
                 recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
-    # "<word> <preposition> <topic>": one per single English word of a concept that is not neutral ("calm
+    # "<word> <preposition> <topic>": one per single word of a concept that is not neutral, in each language ("calm
     # about the exam" needs no model); a separate generator, so that the other draws stay as they were
     topic_rng = random.Random(seed + 1)
     for c in (c for c in tables.concepts if c.label != "neutral"):
@@ -427,6 +450,11 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         for w in dict.fromkeys(f for f in forms if " " not in f):
             text = f"{w} {topic_rng.choice(TOPIC_PREPOSITIONS[c.label])} {topic_rng.choice(TOPICS)}"
             recs.append(_record(text, "en", "topic", c.key, c.label, c.aus, concept_vector(c)))
+        for lang, (preps, topics) in LANG_TOPICS.items():
+            forms = [*c.words.get(lang, ()), *c.more.get(lang, ()), *extra.get(c.key, {}).get(lang, ())]
+            for w in dict.fromkeys(f for f in forms if " " not in f):
+                text = f"{w} {topic_rng.choice(preps)} {topic_rng.choice(topics)}"
+                recs.append(_record(text, lang, "topic", c.key, c.label, c.aus, concept_vector(c)))
     # whole sentences (sentences.jsonl): emotional lines with their basic emotion; emotion-free sentences
     # below, each with its clauses (the text path asks every clause of a sentence, and the whole)
     sentence_negs: list[tuple[str, str]] = []
