@@ -22,7 +22,7 @@ alone").  Scores:
 Latency: cold = a fresh process importing visemo and resolving one free-text
 prompt (encoder + ONNX session loads); warm = one prompt in a warm process
 (median, prompt cache bypassed), made of training prompts (their embeddings are
-stored) or a new phrase the encoder reads (:data:`NEW_PHRASES`).  Nothing is downloaded (HF_HUB_OFFLINE=1).
+stored), a new phrase the encoder reads (:data:`NEW_PHRASES`) or a new sentence (:data:`NEW_SENTENCES`).  Nothing is downloaded (HF_HUB_OFFLINE=1).
 
 The first table is the issue's checklist (first encoder, tables on): each
 row with its target and whether it is met; "other languages" has a target
@@ -176,8 +176,8 @@ def rewrite_us(held: list[dict]) -> float:
     return (time.perf_counter() - t) / (50 * len(prompts)) * 1e6
 
 
-def checklist(res: dict, alone: dict, warm_ms: tuple[float, float, float], zip_kb: float, lang_resources: dict[str, str],
-              lookup_us: float) -> None:
+def checklist(res: dict, alone: dict, warm_ms: tuple[float, float, float], zip_kb: float,
+              lang_resources: dict[str, str], lookup_us: float) -> None:
     """Print the issue's targets: value with the lexical tables, encoder alone, target, met."""
     print("| measure | n | with the tables | encoder alone | target | met |")
     print("|---|---|---|---|---|---|")
@@ -214,22 +214,23 @@ NEW_PHRASES = ("rather glum about the weather", "thrilled with the new puppy")
 """Two free-text prompts that are not training prompts (checked): the encoder runs on them."""
 
 
-NEW_SENTENCES = ("my neighbour finally returned the ladder he borrowed in spring", "someone left the fridge door open all weekend")
+NEW_SENTENCES = ("my neighbour finally returned the ladder he borrowed in spring",
+                 "someone left the fridge door open all weekend")
 """Two English sentences that are not training prompts (longer than :data:`NEW_PHRASES`; timed whether or
 not they read as an emotion)."""
 
+KNOWN_PHRASES = ("quietly furious but hopeful", "quietly furious and sad")
+"""Two prompts whose clauses are training prompts (their embeddings are stored)."""
 
-def warm_latency(encoder: str, repeats: int, new: bool = False, sentences: bool = False) -> tuple[float, float]:
-    """(median, max) ms for one free-text prompt in a warm process (prompt cache bypassed): clauses that
-    are training prompts ("quietly furious and sad": their embeddings are stored), with ``new`` two
-    phrases the encoder has to read (:data:`NEW_PHRASES`), with ``sentences`` two longer sentences
-    (:data:`NEW_SENTENCES`)."""
+
+def warm_latency(encoder: str, repeats: int, prompts: tuple[str, str] = KNOWN_PHRASES) -> tuple[float, float]:
+    """(median, max) ms for one free-text prompt in a warm process (prompt cache bypassed), alternating the
+    two ``prompts`` (:data:`KNOWN_PHRASES`, :data:`NEW_PHRASES` or :data:`NEW_SENTENCES`)."""
     resolve_prompt("feeling a bit nervous", encoder=encoder)
     times = []
     for i in range(repeats):
         _resolve.cache_clear()
-        prompt = NEW_SENTENCES[i % 2] if sentences else NEW_PHRASES[i % 2] if new else \
-            f"quietly furious {'and sad' if i % 2 else 'but hopeful'}"
+        prompt = prompts[i % 2]
         t = time.perf_counter()
         try:
             resolve_prompt(prompt, encoder=encoder)
@@ -345,7 +346,9 @@ def typed_accuracy(encoder: str, held: list[dict]) -> list[tuple[str, int, float
 def dev_table(encs: list[str]) -> None:
     """Print top-1 per set of the development prompts (data/emotion_lexicon/dev.jsonl: never trained on,
     unlike the held-out set used to choose data and settings), with the tables, per encoder."""
-    dev = [json.loads(line) for line in open(ROOT / "data/emotion_lexicon/dev.jsonl", encoding="utf-8")]
+    from visemo.train.emotion_dataset import dev_records
+
+    dev = dev_records()
     res = {e: evaluate(e, dev) for e in encs}
     print("| development set (choose settings here) | n | " + " | ".join(encs) + " |")
     print("|---|---|" + "---|" * len(encs))
@@ -377,11 +380,10 @@ def main() -> None:
         per = (time.perf_counter() - t) / len(held) * 1e3
         alone[enc] = evaluate_without_wordnet(enc, held)
         lat[enc] = (cold_latency(enc), *warm_latency(enc, args.repeats), per,
-                    warm_latency(enc, args.repeats, new=True)[0], warm_latency(enc, args.repeats, sentences=True)[0])
+                    warm_latency(enc, args.repeats, NEW_PHRASES)[0], warm_latency(enc, args.repeats, NEW_SENTENCES)[0])
     zip_kb = sum(zip_bytes(ROOT / "models" / name) for name in (wordnet.MODEL_NAME, wordnet.THESAURUS_NAME)) / 1e3
     checklist(results[encs[0]], alone[encs[0]], (lat[encs[0]][1], lat[encs[0]][4], lat[encs[0]][5]), zip_kb,
-              language_resources(),
-              rewrite_us(held))
+              language_resources(), rewrite_us(held))
     print()
     rows = [r for r in results[encs[0]] if r != "positives reported as no emotion"]
     order = {s: i for i, s in enumerate(SETS)}

@@ -451,7 +451,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
             text = f"{w} {topic_rng.choice(TOPIC_PREPOSITIONS[c.label])} {topic_rng.choice(TOPICS)}"
             recs.append(_record(text, "en", "topic", c.key, c.label, c.aus, concept_vector(c)))
         for lang, (preps, topics) in LANG_TOPICS.items():
-            forms = [*c.words.get(lang, ()), *c.more.get(lang, ()), *extra.get(c.key, {}).get(lang, ())]
+            forms = [*c.words.get(lang, ()), *extra.get(c.key, {}).get(lang, ())]   # extra holds c.more
             for w in dict.fromkeys(f for f in forms if " " not in f):
                 text = f"{w} {topic_rng.choice(preps)} {topic_rng.choice(topics)}"
                 recs.append(_record(text, lang, "topic", c.key, c.label, c.aus, concept_vector(c)))
