@@ -93,15 +93,19 @@ def test_free_text_and_languages():
 
 def test_emoji_are_read_by_their_names():
     assert semantics.normalize("so 😢🏽!") == "so crying face"          # skin tone dropped, name spelled out
-    assert semantics.normalize("😶\u200d🌫\ufe0f") == "face without mouth fog"  # joiner, variation selector
+    assert semantics.normalize("😶\u200d🌫\ufe0f") == "face without mouth"  # joiner, selector, 🌫 (a thing)
     assert semantics.normalize("🇫🇷") == "🇫🇷"                          # flags are not pictographs: left as typed
     for prompt, label in (("😢", "sad"), ("😭", "sad"), ("😠", "angry"), ("😨", "fearful"), ("😱", "fearful"),
                           ("😲", "surprised"), ("🤢", "disgusted"), ("🤮", "disgusted"), ("😀", "happy"),
                           ("😂", "happy"), ("🙄", "contemptuous"), ("😐", "neutral"), ("angry 😡", "angry")):
         assert resolve_prompt(prompt).label == label, prompt
     assert resolve_prompt("😢").reading == "crying face"
-    with pytest.raises(PromptError, match="does not read as an emotion"):
-        resolve_prompt("🍕")
+    # emoji of things name no feeling: alone they are refused, beside words they are dropped
+    for things in ("🍕", "🐶🌳", "🚗 🏠"):
+        with pytest.raises(PromptError, match="emoji show things, not feelings"):
+            resolve_prompt(things)
+    assert semantics.things_only("🍕") and not semantics.things_only("😢🍕") and not semantics.things_only("pizza")
+    assert semantics.normalize("happy 🎂") == "happy" and resolve_prompt("sad 🌧").label == "sad"
 
 
 def test_emoticons_are_read_as_their_emoji():

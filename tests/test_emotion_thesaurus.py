@@ -79,6 +79,10 @@ def test_build_step_on_a_tiny_thesaurus():
                       "it": {"burro": ("alegre", 1), "abatido": ("apenado", 1)}},
                      {"es": {"furioso": "angry", "afligido": "sad"}, "it": {"alegre": "happy", "apenado": "sad"}})
     assert merged == {"abatido": ("afligido", 1, 0)}
+    # a training word of a later language (0 steps) stays itself rather than take an earlier one's synonym
+    merged = E.merge({"de": {"tristesse": ("Melancholie", 1)}, "fr": {"tristesse": ("tristesse", 0)}},
+                     {"de": {"Melancholie": "sad"}, "fr": {"tristesse": "sad"}})
+    assert merged == {"tristesse": ("tristesse", 0, 0)}
 
 
 def test_choose_steps_keeps_what_beats_the_encoder():
@@ -129,7 +133,7 @@ def test_no_heldout_word_is_an_anchor():
 
 
 @pytest.mark.parametrize("word, label", [("stocksauer", "angry"), ("irritação", "angry"), ("spassoso", "happy"),
-                                         ("enfurecido", "angry"),
+                                         ("forsennato", "angry"),
                                          ("spassosa", "happy")])         # suffix rule: spassoso
 def test_other_language_words_become_training_words_of_their_emotion(word, label):
     c = rewritten(word)

