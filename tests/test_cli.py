@@ -116,6 +116,27 @@ def test_unknown_emotion_and_bad_intensity(tmp_path):
         assert not (tmp_path / "x.json").exists()
 
 
+def test_unknown_emotion_emoji_of_a_thing(tmp_path):
+    r = visemo("animate", SAMPLE, "--emotion", "🍕", "-o", tmp_path / "x.json")
+    assert r.returncode == 2
+    lines = _error_lines(r.stderr)
+    assert len(lines) == 1 and "emoji show things, not feelings" in lines[0]
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_reader_closing_the_pipe_stops_quietly():
+    """``visemo emotion sad | head -1``: the rest of the table has nowhere to go; no traceback."""
+    read, write = os.pipe()
+    os.close(read)        # the reader is gone before visemo writes a line
+    try:
+        r = subprocess.run([sys.executable, "-m", "visemo.cli", "emotion", "sad"], stdout=write,
+                           stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    finally:
+        os.close(write)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr and "BrokenPipe" not in r.stderr
+
+
 def test_bad_output_suffix_fails_before_work(tmp_path):
     r = visemo("animate", SAMPLE, "-o", tmp_path / "x.avi")
     assert r.returncode == 2 and "suffix" in _error_lines(r.stderr)[0]

@@ -94,14 +94,14 @@ def test_free_text_and_languages():
 def test_emoji_are_read_by_their_names():
     assert semantics.normalize("so 😢🏽!") == "so crying face"          # skin tone dropped, name spelled out
     assert semantics.normalize("😶\u200d🌫\ufe0f") == "face without mouth"  # joiner, selector, 🌫 (a thing)
-    assert semantics.normalize("🇫🇷") == "🇫🇷"                          # flags are not pictographs: left as typed
+    assert semantics.normalize("angry 🇫🇷") == "angry"                  # a flag is a thing: dropped
     for prompt, label in (("😢", "sad"), ("😭", "sad"), ("😠", "angry"), ("😨", "fearful"), ("😱", "fearful"),
                           ("😲", "surprised"), ("🤢", "disgusted"), ("🤮", "disgusted"), ("😀", "happy"),
                           ("😂", "happy"), ("🙄", "contemptuous"), ("😐", "neutral"), ("angry 😡", "angry")):
         assert resolve_prompt(prompt).label == label, prompt
     assert resolve_prompt("😢").reading == "crying face"
     # emoji of things name no feeling: alone they are refused, beside words they are dropped
-    for things in ("🍕", "🐶🌳", "🚗 🏠"):
+    for things in ("🍕", "🐶🌳", "🚗 🏠", "🇫🇷"):
         with pytest.raises(PromptError, match="emoji show things, not feelings"):
             resolve_prompt(things)
     assert semantics.things_only("🍕") and not semantics.things_only("😢🍕") and not semantics.things_only("pizza")

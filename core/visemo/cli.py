@@ -19,6 +19,7 @@ Exit status: 0 success, 2 bad input (one line on stderr), 1 internal failure.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -369,33 +370,44 @@ def _animate(args: argparse.Namespace) -> None:
               file=sys.stderr)
 
 
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; returns its exit status."""
+    if args.command == "animate":
+        _animate(args)
+    elif args.command == "emotion":
+        _emotion(args)
+    elif args.command == "batch":
+        from .batch.command import main_batch
+
+        return main_batch(args)
+    elif args.command == "stream":
+        from .stream import run_stream
+
+        return run_stream(args)
+    elif args.command == "train":
+        from .train.portrait_refiner import run
+
+        run(args)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 2 bad input, 1 internal error)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "animate":
-            _animate(args)
-        elif args.command == "emotion":
-            _emotion(args)
-        elif args.command == "batch":
-            from .batch.command import main_batch
-
-            return main_batch(args)
-        elif args.command == "stream":
-            from .stream import run_stream
-
-            return run_stream(args)
-        elif args.command == "train":
-            from .train.portrait_refiner import run
-
-            run(args)
-        return 0
+        status = _run(args)
+        sys.stdout.flush()   # here, not at exit, so that a closed pipe is caught below
+        return status
     except VisemoError as e:
         print(f"visemo: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("visemo: interrupted; no output was written for the unfinished step", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of stdout went away ("visemo emotion sad | head -3"): stop quietly, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as e:  # noqa: BLE001 - report, then fail with status 1
         import traceback
 

@@ -79,7 +79,8 @@ ADVERB_WEIGHT = 0.7
 # symbols (:data:`_FEELING_EMOJI`) — are read by their Unicode names ("😢" → crying face, "😱" → face screaming
 # in fear); the others show things ("🍕" slice of pizza, "🐶" dog face) and are dropped, as are joiners,
 # variation selectors and skin tones.  Read by name, 65–75 of 90 object emoji had come out as an emotion.
-_PICTOGRAPHS = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF))
+# Flags are pairs of regional indicators (U+1F1E6–1F1FF): things too.
+_PICTOGRAPHS = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x1F1E6, 0x1F1FF))
 _EMOJI_MARKS = frozenset({0x200D, 0xFE0E, 0xFE0F, *range(0x1F3FB, 0x1F400)})
 _FEELING_EMOJI = (
     (0x1F600, 0x1F64F),                     # the Emoticons block: faces, cat faces, 🙅 🙌 🙏
