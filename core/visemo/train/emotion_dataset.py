@@ -514,18 +514,19 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[\w'-]+", semantics.normalize(text)))
 
 
-def check_heldout(train: list[dict], held: list[dict]) -> list[str]:
-    """Problems: held-out prompts in training, held-out words used by a training prompt, or a sentence of
-    ``benchmarks/bench_auto_emotion.py`` in training (case-insensitive)."""
+def check_heldout(train: list[dict], held: list[dict], dev: list[dict] = ()) -> list[str]:
+    """Problems: held-out (or ``dev``: development) prompts in training, such words used by a training
+    prompt, or a sentence of ``benchmarks/bench_auto_emotion.py`` in training (case-insensitive)."""
     train_texts = {semantics.normalize(r["text"]) for r in train}
     train_words = set().union(*(_words(r["text"]) for r in train))
     problems = []
-    for h in held:
-        t = semantics.normalize(h["text"])
-        if t in train_texts:
-            problems.append(f"held-out prompt {h['text']!r} ({h['set']}) is in the training data")
-        if h["set"] in ("words", "languages") and " " not in t and t in train_words:
-            problems.append(f"held-out word {h['text']!r} ({h['set']}) occurs in a training prompt")
+    for kind, rows in (("held-out", held), ("development", dev)):
+        for h in rows:
+            t = semantics.normalize(h["text"])
+            if t in train_texts:
+                problems.append(f"{kind} prompt {h['text']!r} ({h['set']}) is in the training data")
+            if h["set"] in ("words", "languages") and " " not in t and t in train_words:
+                problems.append(f"{kind} word {h['text']!r} ({h['set']}) occurs in a training prompt")
     lowered = {r["text"].lower().strip() for r in train} | train_texts
     for b in bench_sentences():
         if b.lower().strip() in lowered or semantics.normalize(b) in lowered:
@@ -564,7 +565,7 @@ def stem_relatives(held: list[dict], train: list[dict], n: int = 5) -> dict[str,
 def write(out_dir: Path, seed: int = SEED) -> tuple[int, int]:
     """Write prompts.jsonl and heldout.jsonl; returns (training, held-out) counts."""
     train, held = build(seed), heldout_records()
-    problems = check_heldout(train, held + dev_records())
+    problems = check_heldout(train, held, dev_records())
     if problems:
         raise SystemExit("held-out overlap:\n  " + "\n  ".join(problems))
     lex = lexicon_words()

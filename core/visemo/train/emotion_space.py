@@ -227,9 +227,9 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
             l_ae = ((dec(zb) - w) ** 2).sum(1)[emo].mean()
             l_emb = l_cross = l_cls = 0.0
             for n in names:
-                for head in heads[n].members:
-                    t = T[n][b]
-                    t = nn.functional.normalize(t + TEXT_NOISE * torch.randn(t.shape, generator=gen), dim=1)
+                tb = T[n][b]
+                for head in heads[n].members:   # each member with its own noise draw
+                    t = nn.functional.normalize(tb + TEXT_NOISE * torch.randn(tb.shape, generator=gen), dim=1)
                     zt, logit = head(t)
                     l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean() / n_heads
                     l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean() / n_heads
