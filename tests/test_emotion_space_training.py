@@ -70,6 +70,53 @@ def test_training_keeps_the_members_apart():
         assert np.allclose(m.mean.numpy(), emb["tiny"].mean(0), atol=1e-6)
 
 
+def test_texts_without_gate_train_the_expression_not_the_emotion_head():
+    """A text marked ``"gate": false`` (events told plainly) adds nothing to the emotion head's loss: flipping
+    its is_emotion target leaves every weight as it was; the same flip on a gated text changes the head."""
+    rng = np.random.default_rng(3)
+    n = 64
+    W = rng.uniform(0, 1, (n, arkit.COUNT)).astype(np.float32)
+    E = np.ones(n, np.float32)
+    G = np.ones(n, np.float32)
+    G[:16] = 0.0
+    emb = {"tiny": _embeddings(n, seed=4).numpy()}
+    torch.set_num_threads(1)
+
+    def cls_weights(E_, G_):
+        _, _, heads, _ = es.train(emb, W, E_, epochs=5, n_heads=1, log=lambda *_: None, G=G_)
+        return torch.cat([p.detach().flatten() for p in heads["tiny"].members[0].cls.parameters()])
+
+    base = cls_weights(E, G)
+    flipped_ungated = E.copy()
+    flipped_ungated[:16] = 0.0
+    assert torch.equal(cls_weights(flipped_ungated, G), base)
+    flipped_gated = E.copy()
+    flipped_gated[16:32] = 0.0
+    assert float((cls_weights(flipped_gated, G) - base).abs().max()) > 1e-4
+    # no gate given: every text trains the head, as before
+    assert float((cls_weights(flipped_ungated, None) - base).abs().max()) > 1e-4
+
+
+def test_augmented_variants_do_not_depend_on_the_other_prompts():
+    """Each prompt's variants come from its own generator: adding a prompt leaves the others' variants (and so
+    their cached embeddings) as they were; the gate column follows the records."""
+    def rec(text, gate=True):
+        r = {"text": text, "kind": "situation", "weights": {"mouthSmileLeft": 0.5}, "is_emotion": True}
+        if not gate:
+            r["gate"] = False
+        return r
+
+    a = [rec("we won the cup final today"), rec("my old dog died last night", gate=False)]
+    texts_a, W_a, E_a, G_a, idx_a = es.texts_and_targets(a, 3, 7)
+    texts_b, _, _, G_b, idx_b = es.texts_and_targets([rec("a stranger paid for our dinner"), *a], 3, 7)
+    by_record = lambda texts, idx, i: [t for t, j in zip(texts, idx) if j == i]   # noqa: E731
+    assert by_record(texts_a, idx_a, 0) == by_record(texts_b, idx_b, 1)
+    assert by_record(texts_a, idx_a, 1) == by_record(texts_b, idx_b, 2)
+    assert len(by_record(texts_a, idx_a, 0)) >= 2 and W_a.shape == (len(texts_a), arkit.COUNT)
+    assert G_a.tolist() == [0.0 if i == 1 else 1.0 for i in idx_a] and E_a.tolist() == [1.0] * len(texts_a)
+    assert G_b.tolist() == [0.0 if i == 2 else 1.0 for i in idx_b]
+
+
 def test_exported_graph_reads_like_the_ensemble(tmp_path):
     enc, dec, heads = _modules(3)
     t = _embeddings(5, seed=2)

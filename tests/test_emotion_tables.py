@@ -57,6 +57,11 @@ def test_bad_rows_name_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"situations\.jsonl:\d+: unknown concept"):
         T.load(tmp_path)
     T.save(T.load(), tmp_path)
+    with open(tmp_path / "situations.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"concept": "sad", "text": "x", "source": "diary"}) + "\n")
+    with pytest.raises(ValueError, match=r"situations\.jsonl:\d+: source 'diary' is not one of base, large, events"):
+        T.load(tmp_path)
+    T.save(T.load(), tmp_path)
     lines = (tmp_path / "concepts.jsonl").read_text(encoding="utf-8").splitlines()
     row = json.loads(lines[1])
     row["label"] = "hangry"
@@ -121,3 +126,32 @@ def test_topic_prompts_keep_the_words_emotion():
     lexicon = {w.lower() for c in t.concepts for w in c.adjectives if " " not in w}
     for lang_topics in [D.TOPICS, *(tp for _, tp in D.LANG_TOPICS.values())]:
         assert not any(w.lower() in lexicon for tp in lang_topics for w in tp.split())
+
+
+def test_events_train_the_expression_not_the_emotion_head():
+    """Situations of source events become situation prompts marked "gate": false (the training step leaves them
+    out of the emotion/no-emotion head's loss); the other situations are not marked; an event that is a held-out
+    situation is dropped with its template variants."""
+    t = T.load()
+    assert sum(map(len, t.situations_events.values())) >= 500
+    train = D.build()
+    events = {s for v in t.situations_events.values() for s in v}
+    marked = [r for r in train if r.get("gate") is False]
+    assert marked and all(r["kind"] == "situation" and r["is_emotion"] for r in marked)
+    assert {r["text"] for r in marked if not r["text"].startswith(("when ", "the face of"))} <= events
+    assert any(r["text"].startswith("when ") for r in marked)
+    plain = [r for r in train if r["kind"] == "situation" and "gate" not in r]
+    assert plain and not events & {r["text"] for r in plain}
+
+
+def test_an_event_that_is_a_heldout_situation_is_dropped(monkeypatch):
+    from dataclasses import replace
+
+    t = T.load()
+    h = next(h for h in t.heldout if h["set"] == "situations")
+    key = next(c.key for c in t.concepts if c.label == h["label"])
+    added = replace(t, situations_events={**t.situations_events,
+                                          key: t.situations_events.get(key, ()) + (h["text"],)})
+    monkeypatch.setattr(T, "load", lambda folder=T.DATA: added)
+    texts = {r["text"] for r in D.build()}
+    assert h["text"] not in texts and f"when {h['text']}" not in texts

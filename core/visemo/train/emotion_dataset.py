@@ -8,7 +8,9 @@ Templates × the lexicon of ``data/emotion_lexicon/`` (read by
 situation | topic | language | dialogue | negative | sentence), ``concept``, ``label`` (basic emotion or
 null), ``is_emotion``, ``aus`` (action unit → intensity, after modifiers),
 ``scale`` and ``weights`` (ARKit name → weight, non-zero channels only,
-through :func:`visemo.emotion.facs.au_vector`).  The same seed gives the same
+through :func:`visemo.emotion.facs.au_vector`); ``gate``: false on a prompt
+that trains the expression but not the emotion/no-emotion head (situations of
+source events).  The same seed gives the same
 file.  Also writes ``heldout.jsonl`` from ``data/emotion_lexicon/heldout.jsonl``,
 after checking that no held-out prompt or held-out word is in the training
 data.
@@ -333,10 +335,13 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
     by_key = tables.by_key
     extra: dict[str, dict[str, tuple[str, ...]]] = {k: dict(v) for k, v in tables.extra.items()}
     situations = dict(tables.situations)
+    events: dict[str, tuple[str, ...]] = {}
     sentences = None
     if large:
         base = build(seed, large=False)
         big, big_sits, _ = large_entries(base=base)
+        why = heldout_filter(base=base)
+        events = {k: tuple(s for s in v if not why(s)) for k, v in tables.situations_events.items()}
         sentences = sentence_entries(base=base)
         for key, langs in big.items():
             for lang, forms in langs.items():
@@ -346,6 +351,7 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
     # a held-out or development prompt among the situations or dense forms is left out with its template variants
     kept_out = {semantics.normalize(h["text"]) for h in (*heldout_records(), *dev_records())}
     situations = {k: tuple(s for s in v if semantics.normalize(s) not in kept_out) for k, v in situations.items()}
+    events = {k: tuple(s for s in v if semantics.normalize(s) not in kept_out) for k, v in events.items()}
     extra = {k: {lang: tuple(f for f in forms if semantics.normalize(f) not in kept_out) for lang, forms in v.items()}
              for k, v in extra.items()}
     recs: list[dict] = []
@@ -436,12 +442,16 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
         recs.append(_record(text, "en", "compound", f"{b.key}+{a.key}", None, _max_aus((b.aus, 1.0), (a.aus, 0.35)),
                             semantics.blend([concept_vector(b), 0.35 * concept_vector(a)]),
                             extra={"labels": [b.label, a.label]}))
-    # situations
-    for key, sits in situations.items():
-        c = by_key[key]
-        for s in sits:
-            for t in ("{s}", "when {s}", "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
-                recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c)))
+    # situations; events told plainly train the expression but not the emotion/no-emotion head ("gate": trained
+    # on, the head read plain narration as emotional)
+    for table, extra_fields in ((situations, None), (events, {"gate": False})):
+        for key, sits in table.items():
+            c = by_key[key]
+            for s in sits:
+                for t in ("{s}", "when {s}",
+                          "the face of someone who {s}" if not s.startswith(("i ", "my ")) else "{s}"):
+                    recs.append(_record(t.format(s=s), "en", "situation", key, c.label, c.aus, concept_vector(c),
+                                        extra=extra_fields))
     # "<word> <preposition> <topic>": one per single word of a concept that is not neutral, in each language ("calm
     # about the exam" needs no model); a separate generator, so that the other draws stay as they were
     topic_rng = random.Random(seed + 1)

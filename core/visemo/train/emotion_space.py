@@ -16,7 +16,10 @@ Build time only (CPU torch, a few minutes on 2 cores).  Model:
 Losses (ExpCLIP, Zhong et al.): reconstruction ``|D(E(b̃)) - b|²`` with b̃ a
 slightly perturbed b; cosine alignment ``1 - cos(P(t), E(b))``; cross-modal
 reconstruction ``|D(P(t)) - b|²``; plus binary cross-entropy of the emotion
-head against the dataset's ``is_emotion``.  Text augmentation (Wei & Zou's
+head against the dataset's ``is_emotion``, except on prompts marked
+``"gate": false`` (things that happened, told plainly: trained on as emotional
+text they made ``--emotion auto`` read plain narration as emotional, so they
+train the expression only).  Text augmentation (Wei & Zou's
 EDA): template-word deletion, word swap, typos, letter case and prompt
 prefixes, made before encoding (the encoders are frozen).
 
@@ -94,10 +97,15 @@ def augment(text: str, kind: str, rng: random.Random) -> str:
 
 
 def texts_and_targets(records: list[dict], n_aug: int, seed: int):
-    """(texts, weights [N,52], is_emotion [N], source index [N]) with ``n_aug`` variants per record."""
-    rng = random.Random(seed)
+    """(texts, weights [N,52], is_emotion [N], gate [N], source index [N]) with ``n_aug`` variants per record;
+    ``gate`` is 0 where the record trains the expression but not the emotion head (``"gate": false``).
+
+    Each record's variants are drawn from its own generator, seeded by ``seed`` and the record's kind and text,
+    so that adding or removing a prompt leaves every other prompt's variants (and their cached embeddings)
+    as they were."""
     texts, idx = [], []
     for i, r in enumerate(records):
+        rng = random.Random(f"{seed}:{r['kind']}:{r['text']}")
         variants = {r["text"]}
         for _ in range(n_aug):
             variants.add(augment(r["text"], r["kind"], rng))
@@ -107,7 +115,8 @@ def texts_and_targets(records: list[dict], n_aug: int, seed: int):
     idx = np.array(idx)
     W = np.stack([weights_array(r) for r in records])[idx]
     E = np.array([r["is_emotion"] for r in records], np.float32)[idx]
-    return texts, W, E, idx
+    G = np.array([r.get("gate", True) for r in records], np.float32)[idx]
+    return texts, W, E, G, idx
 
 
 def encode_cached(encoder_name: str, texts: list[str], cache: Path) -> np.ndarray:
@@ -192,8 +201,11 @@ def build_modules(enc_names, dim: int = 384, n_heads: int = HEADS):
 
 
 def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int, n_heads: int = HEADS,
-          log=print):
-    """Train the autoencoder and ``n_heads`` text heads per encoder; returns (enc, dec, heads, history)."""
+          log=print, G: np.ndarray | None = None):
+    """Train the autoencoder and ``n_heads`` text heads per encoder; returns (enc, dec, heads, history).
+
+    ``G`` [N]: 1 where a text trains the emotion head (binary cross-entropy against ``E``), 0 where it
+    trains the expression only; default all 1."""
     import torch
     from torch import nn
 
@@ -211,8 +223,9 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
     steps_per_epoch = int(np.ceil(len(W) / batch))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=epochs * steps_per_epoch)
     Wt, Et = torch.from_numpy(W), torch.from_numpy(E)
+    Gt = torch.ones(len(E)) if G is None else torch.from_numpy(np.asarray(G, np.float32))
     T = {n: torch.from_numpy(e) for n, e in embs.items()}
-    bce = nn.BCEWithLogitsLoss()
+    bce = nn.BCEWithLogitsLoss(reduction="none")
     gen = torch.Generator().manual_seed(SEED)
     history = []
     for epoch in range(epochs):
@@ -220,7 +233,7 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
         tot = {"ae": 0.0, "emb": 0.0, "cross": 0.0, "cls": 0.0}
         for s in range(steps_per_epoch):
             b = perm[s * batch:(s + 1) * batch]
-            w, is_emo = Wt[b], Et[b]
+            w, is_emo, gate = Wt[b], Et[b], Gt[b]
             emo = is_emo > 0.5
             noisy = (w + 0.02 * torch.randn(w.shape, generator=gen)).clamp(0, 1)
             zb = enc(noisy)
@@ -233,7 +246,7 @@ def train(embs: dict[str, np.ndarray], W: np.ndarray, E: np.ndarray, epochs: int
                     zt, logit = head(t)
                     l_emb = l_emb + (1 - nn.functional.cosine_similarity(zt, zb, dim=1))[emo].mean() / n_heads
                     l_cross = l_cross + ((dec(zt) - w) ** 2).sum(1)[emo].mean() / n_heads
-                    l_cls = l_cls + bce(logit, is_emo) / n_heads
+                    l_cls = l_cls + (bce(logit, is_emo) * gate).sum() / gate.sum().clamp(min=1) / n_heads
             loss = l_ae + 0.5 * l_emb + 2.0 * l_cross + 0.5 * l_cls
             opt.zero_grad()
             loss.backward()
@@ -394,7 +407,7 @@ def main() -> None:
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote the indexes to {args.out} in {time.perf_counter() - started:.1f} s")
         return
-    texts, W, E, _ = texts_and_targets(records, args.augment, SEED)
+    texts, W, E, G, _ = texts_and_targets(records, args.augment, SEED)
     print(f"{len(records)} prompts → {len(texts)} training texts with augmentation")
     encs = [e.strip() for e in args.encoders.split(",") if e.strip()]
     embs = {}
@@ -402,7 +415,7 @@ def main() -> None:
         t = time.perf_counter()
         embs[n] = encode_cached(n, texts, args.cache)
         print(f"encoded with {n} in {time.perf_counter() - t:.1f} s")
-    enc, dec, heads, history = train(embs, W, E, args.epochs, args.heads)
+    enc, dec, heads, history = train(embs, W, E, args.epochs, args.heads, G=G)
     metrics = {}
     for n in encs:
         for s in ("words", "paraphrases", "situations", "languages"):
@@ -452,6 +465,8 @@ def main() -> None:
             "epochs": args.epochs, "heads_per_encoder": args.heads, "seed": SEED, "encoders": encs,
             "losses": {"reconstruction": 1.0, "cosine_alignment": 0.5, "cross_modal_reconstruction": 2.0,
                        "emotion_bce": 0.5},
+            "emotion_head_leaves_out": ("prompts marked \"gate\": false (situations of source events, "
+                                        f"{int(len(G) - G.sum())} texts): they train the expression only"),
             "final_losses": {k: round(v, 5) for k, v in history[-1].items()},
             "heldout_top1_model_alone": metrics,
             "seconds": round(time.perf_counter() - started, 1),

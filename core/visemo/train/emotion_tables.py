@@ -11,7 +11,9 @@ that they can be edited without touching code (field reference:
 * ``lexicon_large.jsonl`` — more forms per concept ({lang: forms}); filtered
   against the held-out set before training
   (:func:`visemo.train.emotion_dataset.large_entries`);
-* ``situations.jsonl`` — what happened → concept (``source`` base or large);
+* ``situations.jsonl`` — what happened → concept (``source`` base, large or
+  events: events told plainly, which train the expression but not the
+  emotion/no-emotion head; large and events go through the held-out filter);
 * ``no_emotion.jsonl`` — short texts that name no emotion;
 * ``sentences.jsonl`` — whole sentences: ``label`` null (emotion-free) or the
   basic emotion of an emotional dialogue line;
@@ -37,6 +39,7 @@ from ..emotion.facs import BASIC_EMOTIONS
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "emotion_lexicon"
 LANGS = ("en", "fr", "de", "es", "it", "pt")
+SITUATION_SOURCES = ("base", "large", "events")
 HELDOUT_SETS = ("words", "paraphrases", "situations", "languages", "compounds", "negations", "negatives")
 
 AUs = dict  # action unit (int, or "L12"/"R12") → intensity 0..1
@@ -61,7 +64,8 @@ class Concept:
 class EmotionTables:
     """Everything in ``data/emotion_lexicon/``, in file order.
 
-    ``situations`` / ``situations_large``: {concept: sentences}; ``large``: {concept: {lang: forms}};
+    ``situations`` / ``situations_large`` / ``situations_events``: {concept: sentences}, by ``source``;
+    ``large``: {concept: {lang: forms}};
     ``neutral_sentences``: [(text, lang)]; ``emotional_lines``: [(text, lang, basic emotion)];
     ``heldout``: held-out records (``set``, ``text``, ``lang``, ``label`` / ``labels`` / ``negates``);
     ``dev``: development records, the same fields.
@@ -70,6 +74,7 @@ class EmotionTables:
     concepts: tuple[Concept, ...]
     situations: dict[str, tuple[str, ...]]
     situations_large: dict[str, tuple[str, ...]]
+    situations_events: dict[str, tuple[str, ...]]
     large: dict[str, Forms]
     no_emotion: tuple[str, ...]
     neutral_sentences: tuple[tuple[str, str], ...]
@@ -154,10 +159,13 @@ def load(folder: Path = DATA) -> EmotionTables:
     for n, r in enumerate(read_jsonl(folder / "lexicon_large.jsonl"), 1):
         _check_concept(r["concept"], known, f"lexicon_large.jsonl:{n}")
         large[r["concept"]] = _forms(r["words"], f"lexicon_large.jsonl:{n}")
-    sits: dict[str, dict[str, list[str]]] = {"base": {}, "large": {}}
+    sits: dict[str, dict[str, list[str]]] = {source: {} for source in SITUATION_SOURCES}
     for n, r in enumerate(read_jsonl(folder / "situations.jsonl"), 1):
         _check_concept(r["concept"], known, f"situations.jsonl:{n}")
-        sits[r.get("source", "base")].setdefault(r["concept"], []).append(r["text"])
+        source = r.get("source", "base")
+        if source not in sits:
+            raise ValueError(f"situations.jsonl:{n}: source {source!r} is not one of {', '.join(SITUATION_SOURCES)}")
+        sits[source].setdefault(r["concept"], []).append(r["text"])
     neutral, emotional = [], []
     for n, r in enumerate(read_jsonl(folder / "sentences.jsonl"), 1):
         _check_label(r.get("label"), f"sentences.jsonl:{n}")
@@ -172,6 +180,7 @@ def load(folder: Path = DATA) -> EmotionTables:
         concepts=concepts,
         situations={k: tuple(v) for k, v in sits["base"].items()},
         situations_large={k: tuple(v) for k, v in sits["large"].items()},
+        situations_events={k: tuple(v) for k, v in sits["events"].items()},
         large=large,
         no_emotion=tuple(r["text"] for r in read_jsonl(folder / "no_emotion.jsonl")),
         neutral_sentences=tuple(neutral),
@@ -193,7 +202,8 @@ def save(tables: EmotionTables, folder: Path) -> None:
         {"concept": k, "words": {lang: list(f) for lang, f in forms.items()}} for k, forms in tables.large.items()))
     write_jsonl(folder / "situations.jsonl", [
         {"concept": k, "text": t, "source": source}
-        for source, table in (("base", tables.situations), ("large", tables.situations_large))
+        for source, table in (("base", tables.situations), ("large", tables.situations_large),
+                              ("events", tables.situations_events))
         for k, texts in table.items() for t in texts])
     write_jsonl(folder / "no_emotion.jsonl", ({"text": t} for t in tables.no_emotion))
     write_jsonl(folder / "sentences.jsonl", [{"text": t, "lang": lang, "label": None}
