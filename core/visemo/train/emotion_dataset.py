@@ -226,7 +226,20 @@ def heldout_filter(held: list[dict] | None = None, base: list[dict] | None = Non
     return why
 
 
-def large_entries(held: list[dict] | None = None, base: list[dict] | None = None):
+def kept_entries(entries, why, dropped: list) -> tuple[str, ...]:
+    """``entries`` that the filter ``why`` (:func:`heldout_filter`) lets through; the others are appended to
+    ``dropped`` as (entry, reason)."""
+    keep = []
+    for entry in entries:
+        reason = why(entry)
+        if reason:
+            dropped.append((entry, reason))
+        else:
+            keep.append(entry)
+    return tuple(keep)
+
+
+def large_entries(held: list[dict] | None = None, base: list[dict] | None = None, why=None):
     """The large lexicon and its situations (``lexicon_large.jsonl``, ``situations.jsonl`` source large) with
     everything near a held-out prompt removed.
 
@@ -235,35 +248,18 @@ def large_entries(held: list[dict] | None = None, base: list[dict] | None = None
     that the base lexicon does not use and that is a stem relative (:func:`_related`) of a word of a
     held-out ``words``/``languages`` single word (or of a part of a hyphenated one), or (4) shares two or more content words with a held-out
     paraphrase or situation.  Returns (words {concept: {lang: forms}}, situations
-    {concept: sentences}, dropped [(entry, reason)]).
+    {concept: sentences}, dropped [(entry, reason)]).  ``why``: the filter, if already built.
     """
-    why = heldout_filter(held, base)
+    why = heldout_filter(held, base) if why is None else why
 
     words: dict[str, dict[str, tuple[str, ...]]] = {}
     dropped = []
     tables = emotion_tables.load()
     for key, langs in tables.large.items():
         for lang, entries in langs.items():
-            keep = []
-            for entry in (e.strip() for e in entries):
-                if not entry:
-                    continue
-                reason = why(entry)
-                if reason:
-                    dropped.append((entry, reason))
-                else:
-                    keep.append(entry)
+            keep = kept_entries((e for e in (e.strip() for e in entries) if e), why, dropped)
             words.setdefault(key, {})[lang] = tuple(dict.fromkeys(keep))
-    sits: dict[str, tuple[str, ...]] = {}
-    for key, entries in tables.situations_large.items():
-        keep = []
-        for entry in entries:
-            reason = why(entry)
-            if reason:
-                dropped.append((entry, reason))
-            else:
-                keep.append(entry)
-        sits[key] = tuple(keep)
+    sits = {key: kept_entries(entries, why, dropped) for key, entries in tables.situations_large.items()}
     return words, sits, dropped
 
 
@@ -339,9 +335,9 @@ def build(seed: int = SEED, large: bool = True) -> list[dict]:
     sentences = None
     if large:
         base = build(seed, large=False)
-        big, big_sits, _ = large_entries(base=base)
         why = heldout_filter(base=base)
-        events = {k: tuple(s for s in v if not why(s)) for k, v in tables.situations_events.items()}
+        big, big_sits, _ = large_entries(base=base, why=why)
+        events = {k: kept_entries(v, why, []) for k, v in tables.situations_events.items()}
         sentences = sentence_entries(base=base)
         for key, langs in big.items():
             for lang, forms in langs.items():
