@@ -168,3 +168,82 @@ def test_whole_clause_asked_only_where_fillers_were_dropped(monkeypatch):
     with pytest.raises(PromptError):
         resolve_prompt("la table est marron")
     assert asked and asked[0] == ["la table marron", "la table est marron"]
+
+
+def test_a_refusal_is_cached_like_an_answer(monkeypatch):
+    """A text that names no emotion is encoded once: asked again it is refused with the same message
+    and without touching the encoder (a refused sentence otherwise costs its full encoding each time)."""
+    from visemo.emotion import prompts, space
+
+    asked = []
+    real = space.text_to_expression
+
+    def spy(texts, encoder=None):
+        asked.append(list(texts))
+        return real(texts, encoder)
+
+    monkeypatch.setattr(space, "text_to_expression", spy)
+    prompts._resolve.cache_clear()
+    messages, calls = [], []
+    for _ in range(3):
+        with pytest.raises(PromptError) as e:
+            resolve_prompt("the printer is on the second floor")
+        messages.append(str(e.value))
+        calls.append(len(asked))
+    assert calls[0] >= 1 and calls[0] == calls[1] == calls[2]
+    assert messages[0] == messages[1] == messages[2]
+    assert "'the printer is on the second floor'" in messages[0] and "emotion score" in messages[0]
+    prompts._resolve.cache_clear()
+    with pytest.raises(PromptError):
+        resolve_prompt("the printer is on the second floor")
+    assert len(asked) == 2 * calls[0]
+
+
+def _training_prompts(**match) -> dict[str, dict]:
+    """Training prompts (data/emotion_prompts/prompts.jsonl) with the given field values, by normalised
+    text (the first of each), that the default encoder's index holds."""
+    from visemo.emotion import space
+
+    index = space.prompt_index(space.encoder_name())
+    path = Path(__file__).resolve().parents[1] / "data" / "emotion_prompts" / "prompts.jsonl"
+    out: dict[str, dict] = {}
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        t = semantics.normalize(r["text"])
+        if all(r.get(k) == v for k, v in match.items()) and t in index.known:
+            out.setdefault(t, r)
+    return out
+
+
+def test_a_trained_idiom_is_read_whole_not_cut_at_its_conjunction():
+    """"Feuer und Flamme" (eager) is one training prompt: read whole, not as "feuer" plus "flamme" (which
+    the French thesaurus reads as fureur); every trained word or phrase with a conjunction in it reads
+    back as its own label, while an untrained pair is still cut into its clauses."""
+    e = resolve_prompt("Feuer und Flamme")
+    assert (e.label, e.reading.lower()) == ("happy", "feuer und flamme")
+    pairs = {t: r for kind in ("word", "language") for t, r in _training_prompts(kind=kind).items()
+             if r["label"] and len(semantics.split_clauses(t)) > 1}
+    assert len(pairs) >= 100
+    wrong = [t for t, r in pairs.items() if resolve_prompt(t).label != r["label"]]
+    assert len(wrong) <= 0.02 * len(pairs), wrong[:10]
+    assert resolve_prompt("sad and surprised").reading == "sad, surprised"
+
+
+def test_a_trained_event_names_an_emotion():
+    """The events (situations trained for their expression, not for the emotion head) are emotion
+    prompts: typed as trained they are never refused, though the head alone would refuse some."""
+    from visemo.emotion import space
+
+    events = _training_prompts(gate=False)
+    assert len(events) >= 500
+    texts = sorted(events)
+    probs = space.text_to_expression(texts).emotion_prob
+    from visemo.emotion.prompts import EMOTION_THRESHOLD
+    assert (probs < EMOTION_THRESHOLD).sum() >= 10   # the head alone refuses these
+    refused = []
+    for t in texts:
+        try:
+            resolve_prompt(t)
+        except PromptError:
+            refused.append(t)
+    assert not refused, refused[:10]

@@ -19,7 +19,7 @@
    (:func:`semantics.negate`); intensity words scale; clauses blend.
 
 The returned weights are the expression at intensity 1; the intensity slider
-(:class:`EmotionTrack`) scales them continuously.  Results are cached.
+(:class:`EmotionTrack`) scales them continuously.  Results are cached, refusals too.
 """
 
 from __future__ import annotations
@@ -152,6 +152,8 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
             w, prob = result.expression[j], float(result.emotion_prob[j])
             if i in whole:
                 prob = min(prob, float(result.emotion_prob[len(need) + whole.index(i)]))
+            if _trained(c.text, encoder):
+                prob = max(prob, EMOTION_THRESHOLD)
             styles.append(result.style[j])
             if prob < EMOTION_THRESHOLD:
                 return None, c, prob
@@ -204,7 +206,17 @@ def _vocabulary(folder: str, encoder: str) -> spelling.Vocabulary:
 
 
 @functools.lru_cache(maxsize=512)
-def _resolve(text: str, prompt: str, encoder: str | None) -> Expression:
+def _resolve(text: str, prompt: str, encoder: str | None) -> Expression | str:
+    """The expression of normalised ``text``, or the message of the :class:`PromptError` that refuses it:
+    a refusal is cached like an answer (a refused sentence costs its full encoding, 20–50 ms, and
+    ``--emotion auto`` asks again for every sentence that repeats)."""
+    try:
+        return _resolve_text(text, prompt, encoder)
+    except PromptError as e:
+        return str(e)
+
+
+def _resolve_text(text: str, prompt: str, encoder: str | None) -> Expression:
     if not text:
         return _basic("neutral", prompt)
     if text in SYNONYMS:
@@ -240,7 +252,10 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     raises :class:`_NoEmotion`."""
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt, text if text != typed else "")
-    clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in semantics.split_clauses(text)]
+    parts = semantics.split_clauses(text)
+    if len(parts) > 1 and _trained(text, encoder):  # "feuer und flamme", "cool and collected"
+        parts = [text]
+    clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
     found, failed, prob = _resolve_clauses(clauses, encoder)
@@ -259,6 +274,17 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
                       None if style is None else _frozen(style), prob, "lexicon" if exact else "model", reading)
 
 
+def _trained(text: str, encoder: str | None) -> bool:
+    """Whether ``text`` is an emotion prompt the model was trained on (a row of the encoder's index,
+    which holds no emotion-free text).  Such a text is read whole, not cut at its conjunctions: an
+    idiom or pair learned as one ("feuer und flamme" is eager, not fire plus flame); and it names an
+    emotion, whatever the emotion head says of it (an event trained for its expression only)."""
+    from .space import encoder_name, prompt_index
+
+    index = prompt_index(encoder_name(encoder))
+    return index is not None and text in index.known
+
+
 def resolve_prompt(prompt: str | None, encoder: str | None = None) -> Expression:
     """The expression (at intensity 1) that ``prompt`` describes; None or "" means neutral.
 
@@ -273,4 +299,7 @@ def resolve_prompt(prompt: str | None, encoder: str | None = None) -> Expression
         raise PromptError(f"an emotion prompt must be text, got {type(prompt).__name__}")
     if prompt is not None and semantics.things_only(prompt):
         raise _unknown(prompt, "its emoji show things, not feelings (a face emoji such as 😢 or 😠 does)")
-    return _resolve(semantics.normalize(prompt), prompt if prompt is not None else "neutral", encoder)
+    found = _resolve(semantics.normalize(prompt), prompt if prompt is not None else "neutral", encoder)
+    if isinstance(found, str):
+        raise PromptError(found)
+    return found
