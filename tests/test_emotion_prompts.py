@@ -100,6 +100,9 @@ def test_emoji_are_read_by_their_names():
                           ("😂", "happy"), ("🙄", "contemptuous"), ("😐", "neutral"), ("angry 😡", "angry")):
         assert resolve_prompt(prompt).label == label, prompt
     assert resolve_prompt("😢").reading == "crying face"
+    # where the Unicode name misleads ("pouting face", "imp"), the CLDR name is read
+    assert semantics.normalize("😡") == "enraged face" and semantics.normalize("👿") == "angry face with horns"
+    assert resolve_prompt("😡").label == resolve_prompt("👿").label == "angry"
     # emoji of things name no feeling: alone they are refused, beside words they are dropped
     for things in ("🍕", "🐶🌳", "🚗 🏠", "🇫🇷"):
         with pytest.raises(PromptError, match="emoji show things, not feelings"):

@@ -91,6 +91,11 @@ _FEELING_EMOJI = (
     (0x1F44D, 0x1F44F), (0x1F4A2, 0x1F4A2),  # 👍 👎 👏 💢
 )
 
+# Where an emoji's Unicode name is a historical misnomer for the face it shows, its CLDR short name (the name
+# phones and keyboards display; Unicode License) is read instead: 😡 shows rage, not a pout; 👿 is an angry
+# face with horns ("imp" reads as roguish).
+_EMOJI_NAMES = {"\U0001F621": "enraged face", "\U0001F47F": "angry face with horns"}
+
 
 # Text emoticons, read as the emoji each stands for (then by its name, as emoji are).  Whole
 # whitespace-separated tokens only, case as typed; ":)" also as ":-)" (a nose after the eyes).
@@ -122,8 +127,9 @@ def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
 
 
 def emoji_names(text: str) -> str:
-    """``text`` with each emoji that shows a feeling replaced by its Unicode name in lower case, between
-    spaces, and each other pictograph dropped (:data:`_FEELING_EMOJI`)."""
+    """``text`` with each emoji that shows a feeling replaced by its Unicode name in lower case (its CLDR
+    name where the Unicode one misleads: :data:`_EMOJI_NAMES`), between spaces, and each other pictograph
+    dropped (:data:`_FEELING_EMOJI`)."""
     if text.isascii():
         return text
     out = []
@@ -132,7 +138,8 @@ def emoji_names(text: str) -> str:
         if cp in _EMOJI_MARKS:
             out.append(" ")
         elif _in(cp, _PICTOGRAPHS) and unicodedata.name(ch, ""):
-            out.append(f" {unicodedata.name(ch).lower()} " if _in(cp, _FEELING_EMOJI) else " ")
+            name = _EMOJI_NAMES.get(ch) or unicodedata.name(ch).lower()
+            out.append(f" {name} " if _in(cp, _FEELING_EMOJI) else " ")
         else:
             out.append(ch)
     return "".join(out)
