@@ -146,15 +146,12 @@ def test_heldout_words_accuracy():
     assert hits / len(words) >= 0.5
 
 
-def test_whole_clause_asked_only_where_fillers_were_dropped(monkeypatch):
-    """"la table est marron" loses a filler ("est"): the core and the whole clause are both encoded;
-    "rather sad about the rain" loses only an intensity word: its core alone is encoded (one encoding)."""
+@pytest.fixture
+def encoded(monkeypatch):
+    """The texts each call of :func:`space.text_to_expression` is asked for (a list of lists), from an
+    empty prompt cache on."""
     from visemo.emotion import prompts, space
 
-    assert semantics.parse_clause("la table est marron").lost_fillers
-    assert semantics.parse_clause("i am rather glum").lost_fillers
-    assert not semantics.parse_clause("rather glum about it").lost_fillers
-    assert not semantics.parse_clause("not very angry").lost_fillers
     asked = []
     real = space.text_to_expression
 
@@ -164,6 +161,20 @@ def test_whole_clause_asked_only_where_fillers_were_dropped(monkeypatch):
 
     monkeypatch.setattr(space, "text_to_expression", spy)
     prompts._resolve.cache_clear()
+    yield asked
+    prompts._resolve.cache_clear()
+
+
+def test_whole_clause_asked_only_where_fillers_were_dropped(encoded):
+    """"la table est marron" loses a filler ("est"): the core and the whole clause are both encoded;
+    "rather sad about the rain" loses only an intensity word: its core alone is encoded (one encoding)."""
+    from visemo.emotion import prompts
+
+    assert semantics.parse_clause("la table est marron").lost_fillers
+    assert semantics.parse_clause("i am rather glum").lost_fillers
+    assert not semantics.parse_clause("rather glum about it").lost_fillers
+    assert not semantics.parse_clause("not very angry").lost_fillers
+    asked = encoded
     resolve_prompt("rather sad about the rain")
     assert asked == [["sad about the rain"]]
     asked.clear()
@@ -173,20 +184,12 @@ def test_whole_clause_asked_only_where_fillers_were_dropped(monkeypatch):
     assert asked and asked[0] == ["la table marron", "la table est marron"]
 
 
-def test_a_refusal_is_cached_like_an_answer(monkeypatch):
+def test_a_refusal_is_cached_like_an_answer(encoded):
     """A text that names no emotion is encoded once: asked again it is refused with the same message
     and without touching the encoder (a refused sentence otherwise costs its full encoding each time)."""
-    from visemo.emotion import prompts, space
+    from visemo.emotion import prompts
 
-    asked = []
-    real = space.text_to_expression
-
-    def spy(texts, encoder=None):
-        asked.append(list(texts))
-        return real(texts, encoder)
-
-    monkeypatch.setattr(space, "text_to_expression", spy)
-    prompts._resolve.cache_clear()
+    asked = encoded
     messages, calls = [], []
     for _ in range(3):
         with pytest.raises(PromptError) as e:
