@@ -205,9 +205,9 @@ def test_a_refusal_is_cached_like_an_answer(encoded):
     assert len(asked) == 2 * calls[0]
 
 
-def _training_prompts(**match) -> dict[str, dict]:
+def _training_prompts(indexed: bool = True, **match) -> dict[str, dict]:
     """Training prompts (data/emotion_prompts/prompts.jsonl) with the given field values, by normalised
-    text (the first of each), that the default encoder's index holds."""
+    text (the first of each); with ``indexed`` only those the default encoder's index holds."""
     from visemo.emotion import space
 
     index = space.prompt_index(space.encoder_name())
@@ -216,7 +216,7 @@ def _training_prompts(**match) -> dict[str, dict]:
     for line in path.read_text().splitlines():
         r = json.loads(line)
         t = semantics.normalize(r["text"])
-        if all(r.get(k) == v for k, v in match.items()) and t in index.known:
+        if all(r.get(k) == v for k, v in match.items()) and (t in index.known or not indexed):
             out.setdefault(t, r)
     return out
 
@@ -227,12 +227,17 @@ def test_a_trained_idiom_is_read_whole_not_cut_at_its_conjunction():
     back as its own label, while an untrained pair is still cut into its clauses."""
     e = resolve_prompt("Feuer und Flamme")
     assert (e.label, e.reading.lower()) == ("happy", "feuer und flamme")
-    pairs = {t: r for kind in ("word", "language") for t, r in _training_prompts(kind=kind).items()
+    pairs = {t: r for kind in ("word", "language", "intensity")
+             for t, r in _training_prompts(indexed=kind != "intensity", kind=kind).items()
              if r["label"] and len(semantics.split_clauses(t)) > 1}
-    assert len(pairs) >= 100
+    assert len(pairs) >= 100 and sum(r["kind"] == "intensity" for r in pairs.values()) >= 20
     wrong = [t for t, r in pairs.items() if resolve_prompt(t).label != r["label"]]
     assert len(wrong) <= 0.02 * len(pairs), wrong[:10]
     assert resolve_prompt("sad and surprised").reading == "sad, surprised"
+    # a trained pair with an intensity word before it ("so cool and collected") is read whole too
+    cool = resolve_prompt("cool and collected")
+    so_cool = resolve_prompt("so cool and collected")
+    assert so_cool.reading == cool.reading == "cool and collected" and so_cool.label == cool.label == "neutral"
 
 
 def test_a_trained_event_names_an_emotion():

@@ -253,7 +253,8 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt, text if text != typed else "")
     parts = semantics.split_clauses(text)
-    if len(parts) > 1 and _trained(text, encoder):  # "feuer und flamme", "cool and collected"
+    if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
+        # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)
         parts = [text]
     clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
