@@ -211,7 +211,7 @@ def _training_prompts(indexed: bool = True, **match) -> dict[str, dict]:
     from visemo.emotion import space
 
     index = space.prompt_index(space.encoder_name())
-    path = Path(__file__).resolve().parents[1] / "data" / "emotion_prompts" / "prompts.jsonl"
+    path = ROOT / "data" / "emotion_prompts" / "prompts.jsonl"
     out: dict[str, dict] = {}
     for line in path.read_text().splitlines():
         r = json.loads(line)
@@ -244,12 +244,12 @@ def test_a_trained_event_names_an_emotion():
     """The events (situations trained for their expression, not for the emotion head) are emotion
     prompts: typed as trained they are never refused, though the head alone would refuse some."""
     from visemo.emotion import space
+    from visemo.emotion.prompts import EMOTION_THRESHOLD
 
     events = _training_prompts(gate=False)
     assert len(events) >= 500
     texts = sorted(events)
     probs = space.text_to_expression(texts).emotion_prob
-    from visemo.emotion.prompts import EMOTION_THRESHOLD
     assert (probs < EMOTION_THRESHOLD).sum() >= 10   # the head alone refuses these
     refused = []
     for t in texts:
