@@ -76,6 +76,33 @@ def test_negation():
     assert e.label in ("sad", "neutral") and ch(e, "mouthSmile") < 0.05
 
 
+def test_an_exclaimed_no_is_not_a_negation():
+    """A bare "no" negates what follows it; with nothing of its own after it, it exclaims ("oh no")."""
+    for text in ("oh no", "no no no", "ah non", "no way", "oh não"):
+        c = semantics.parse_clause(text)
+        assert (c.core, c.negated) == (text, False), text
+    assert semantics.parse_clause("so oh no").scale == semantics.INTENSITY_WORDS["so"]
+    for text, core in (("no fear", "fear"), ("no estoy triste", "triste"), ("non sono triste", "triste"),
+                       ("oh no, not angry", "angry"), ("no longer sad", "sad")):
+        c = semantics.parse_clause(semantics.split_clauses(text)[-1])
+        assert (c.core, c.negated) == (core, True), text
+    dismay = resolve_prompt("oh no!")
+    assert dismay.reading == "oh no" and dismay.label != "neutral" and dismay.weights.max() > 0.3
+    assert resolve_prompt("no fear").label == "neutral"
+
+
+def test_a_trained_prompt_is_not_negated_by_the_rule():
+    """A trained prompt with a negation word in it reads back as its label: the model learnt what it means
+    ("pas rassuré" is fearful, "not worth my time" contemptuous; Portuguese "no" is also "in the")."""
+    trained = {t: r for t, r in _training_prompts().items()
+               if r["label"] and any(w in semantics.NEGATIONS for w in t.replace(",", " ").split())}
+    assert len(trained) >= 150
+    wrong = [t for t, r in trained.items() if resolve_prompt(t).label != r["label"]]
+    assert len(wrong) <= 0.03 * len(trained), wrong[:10]
+    assert resolve_prompt("pas rassuré").label == "fearful"
+    assert resolve_prompt("pas triste").label == "neutral"    # untrained: the rule still applies
+
+
 @pytest.mark.parametrize("text", ["asdfgh", "the table is brown", "qwertyuiop", "xzxzxz", "la table est marron",
                                   "a red bicycle"])
 def test_text_without_emotion_is_reported(text):

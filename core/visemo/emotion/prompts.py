@@ -256,12 +256,12 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
         # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)
         parts = [text]
-    clauses = [wordnet.rewrite(semantics.parse_clause(c)) for c in parts]
+    clauses = [wordnet.rewrite(_parse(c, encoder)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
-        clauses = [wordnet.rewrite(semantics.parse_clause(text))]
+        clauses = [wordnet.rewrite(_parse(text, encoder))]
         found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None:
         what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
@@ -273,6 +273,14 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     reading = ", ".join(("not " if c.negated else "") + c.core for c in clauses)
     return Expression(label, _frozen(weights), _gain(label, weights), prompt, tuple(similarities(weights)),
                       None if style is None else _frozen(style), prob, "lexicon" if exact else "model", reading)
+
+
+def _parse(clause: str, encoder: str | None) -> semantics.Clause:
+    """:func:`semantics.parse_clause`, except that a trained prompt is never negated by the rule: the model
+    learnt what it means ("pas rassuré" is fearful, "not worth my time" contemptuous, "no way, you grew a
+    beard" surprised, and Portuguese "no fundo do poço", at the bottom of the well, is sad)."""
+    c = semantics.parse_clause(clause)
+    return semantics.Clause(clause, clause) if c.negated and _trained(clause, encoder) else c
 
 
 def _trained(text: str, encoder: str | None) -> bool:

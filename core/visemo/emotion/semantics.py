@@ -66,6 +66,11 @@ FILLERS: tuple[str, ...] = (
     "soy", "es", "sono", "è", "e'", "sto", "estou", "sou", "está", "at all", "du tout",
 )
 MAX_NEGATED_WORDS = 4   # longer clauses with a negation are left whole to the model
+# A bare "no" negates what follows it ("no fear", "no estoy triste", "non sono triste"); with nothing of its
+# own after it it is an exclamation of dismay or disbelief, read as typed: "oh no", "no no no", "ah non",
+# and the idiom "no way".
+BARE_NO: tuple[str, ...] = ("no", "non", "não", "nao")
+EXCLAIMED_NO: tuple[str, ...] = ("no way",)
 
 CONJUNCTIONS = ("and", "but", "yet", "while", "et", "mais", "und", "aber", "y", "pero",
                 "ma", "e", "mas")
@@ -191,19 +196,28 @@ class Clause:
     lost_fillers: bool = False
 
 
+def _exclaimed(words: list[str], i: int) -> bool:
+    """Whether ``words[i]`` is a bare "no" that exclaims rather than negates (:data:`BARE_NO`): nothing but
+    more of them after it ("oh no", "no no no"), or the idiom "no way" (:data:`EXCLAIMED_NO`) as the clause."""
+    return words[i] in BARE_NO and (all(w in BARE_NO for w in words[i + 1:])
+                                    or " ".join(words[i:]) in EXCLAIMED_NO)
+
+
 def parse_clause(clause: str) -> Clause:
     """Leading intensity words → ``scale``; a negation in a short clause → ``negated``.
 
     ``"not very angry"`` → core ``"angry"``, scale 1.25, negated;
-    ``"un peu triste"`` → core ``"triste"``, scale 0.4.
+    ``"un peu triste"`` → core ``"triste"``, scale 0.4;
+    ``"oh no"`` → core ``"oh no"``, not negated (an exclamation: :func:`_exclaimed`).
     """
     words = clause.split()
     scale, negated, lost = 1.0, False, False
     short = len(words) <= MAX_NEGATED_WORDS + 2
+    negates = short and not any(_exclaimed(words, i) for i in range(len(words)))
     changed = True
     while changed and words:
         changed = False
-        if short:
+        if negates:
             rest, neg = _strip_phrase(words, NEGATIONS)
             if neg is not None and rest:
                 words, negated, changed = rest, True, True
@@ -220,9 +234,9 @@ def parse_clause(clause: str) -> Clause:
         # negation or intensity after the copula or at the end: "je ne suis pas triste", "angry at all"
         kept = []
         for w in words:
-            if w in NEGATIONS and len(words) > 1:
+            if w in NEGATIONS and len(words) > 1 and negates:
                 negated = True
-            elif w.startswith("n'") and len(w) > 2:
+            elif w.startswith("n'") and len(w) > 2 and negates:
                 negated, w = True, w[2:]
                 kept.append(w)
             elif w in FILLERS and len(words) > 1:
