@@ -285,3 +285,50 @@ def test_a_trained_event_names_an_emotion():
         except PromptError:
             refused.append(t)
     assert not refused, refused[:10]
+
+
+def test_a_reading_the_word_tables_contradict_is_overruled(monkeypatch):
+    """A word the tables leave out keeps the encoder's reading unless its senses give that emotion at most
+    OVERRULE_OWN of their votes and another emotion at least OVERRULE_TOP: then it reads as that emotion's
+    training word (negation still applies after)."""
+    from visemo.emotion import prompts, wordnet
+
+    word = "horrorizado"
+    said: dict[str, tuple] = {word: ()}
+    monkeypatch.setattr(wordnet, "candidates", lambda core, words=None: said.get(core, ()))
+
+    def read(text: str):
+        prompts._resolve.cache_clear()
+        return resolve_prompt(text)
+
+    own = read(word)
+    assert own.reading == word
+    other = "angry" if own.label != "angry" else "sad"
+    own_word = next(w for w, label in SYNONYMS.items() if label == own.label and label != w)
+    said[word] = ((other, 0.9), (own_word, 0.1))
+    e = read(word)
+    assert (e.label, e.reading) == (other, other)
+    assert np.allclose(e.weights, emotion_vector(other), atol=1e-6)
+    assert read(f"not {word}").reading == f"not {other}"
+    said[word] = ((other, 0.8), (own_word, 0.2))       # the senses support the encoder's reading enough
+    assert read(word).reading == word
+    said[word] = ((other, 0.45), ("calm", 0.45), (own_word, 0.1))   # no emotion has half the votes
+    assert read(word).reading == word
+    prompts._resolve.cache_clear()
+
+
+def test_the_word_tables_keep_candidates_for_the_words_they_leave_out():
+    """Both shipped tables hold weak candidates, largest share first, shares summing to one; a word with an
+    entry has none, and a word is found by its inflections as entries are (Italian feminine → masculine)."""
+    from visemo.emotion import wordnet
+
+    tables = wordnet.table()
+    for t in tables.tables:
+        assert len(t.weak) >= 1000
+        for w, cands in list(t.weak.items())[:500]:
+            shares = [v for _, v in cands]
+            assert shares == sorted(shares, reverse=True) and abs(sum(shares) - 1) <= 0.03, w
+            assert w not in t.words
+    assert wordnet.candidates("afeared") == ()           # in the table: rewritten, not weighed
+    assert wordnet.candidates("rattristata") == wordnet.candidates("rattristato") != ()
+    assert wordnet.candidates("in a mood") == ()

@@ -83,6 +83,13 @@ def test_build_step_on_a_tiny_thesaurus():
     merged = E.merge({"de": {"tristesse": ("Melancholie", 1)}, "fr": {"tristesse": ("tristesse", 0)}},
                      {"de": {"Melancholie": "sad"}, "fr": {"tristesse": "sad"}})
     assert merged == {"tristesse": ("tristesse", 0, 0)}
+    # a word with no clear winner keeps its candidates: each emotion's best-voted anchor and its share
+    assert th.candidates("triste") == [("afligido", 0.67), ("furioso", 0.33)]
+    assert th.candidates("mesa") == []
+    weak = E.build_weak(th, table, 1)
+    assert weak == {"triste": [("afligido", 0.67), ("furioso", 0.33)]}
+    assert E.merge_weak({"es": weak, "it": {"triste": [("alegre", 1.0)], "pena": [("apenado", 1.0)]}},
+                        {"pena": ("apenado", 1, 0)}) == {}       # in two languages; in the table
 
 
 def test_choose_steps_keeps_what_beats_the_encoder():
@@ -103,7 +110,7 @@ def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     cmd = [sys.executable, "-m", "visemo.train.emotion_thesaurus", "--out", str(tmp_path)]
     subprocess.run(cmd, check=True, env=env, capture_output=True)
     shipped = ROOT / "models" / wordnet.THESAURUS_NAME
-    for name in ("words.tsv", "suffixes.tsv"):
+    for name in ("words.tsv", "suffixes.tsv", "weak.tsv"):
         assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["languages"] == json.loads((shipped / "model.json").read_text())["languages"]

@@ -166,6 +166,7 @@ def test_build_step_on_a_tiny_wordnet(tmp_path):
     assert graph.resolve("afeared", 0) is None            # one link is needed
     assert graph.resolve("unafraid", 2) == ("afraid", 1, True)
     assert graph.resolve("flat", 2) is None
+    assert graph.candidates("afeared", 2) == [("afraid", 1.0)] and graph.candidates("flat", 2) == []
     words, exc = E.build_table(graph, W.read_exceptions(tmp_path), 2)
     assert words["afeared"] == ["afraid", 1, 0] and words["unafraid"] == ["afraid", 1, 1]
     assert exc == {"afearder": "afeared"}
@@ -188,5 +189,6 @@ def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     shipped = ROOT / "models" / "emotion_wordnet"
     assert (tmp_path / "words.tsv").read_bytes() == (shipped / "words.tsv").read_bytes()
     assert (tmp_path / "exceptions.tsv").read_bytes() == (shipped / "exceptions.tsv").read_bytes()
+    assert (tmp_path / "weak.tsv").read_bytes() == (shipped / "weak.tsv").read_bytes()
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["step_measurement"] == json.loads((shipped / "model.json").read_text())["step_measurement"]

@@ -22,7 +22,12 @@ to themselves and come first, so what the model learnt is left alone.
 * "<adverb in -ly> <word>" compounds word by word ("woefully angry").
 
 A negating entry flips the clause's negation, so "not unafraid" reads as afraid and "unafraid" as
-"not afraid" (the existing negation rule).  Nothing is downloaded; WordNet and the thesauri are not needed
+"not afraid" (the existing negation rule).
+
+A word whose senses reach training words but give no emotion a clear enough majority is left out of the
+table; its *weak candidates* (each emotion's best-voted training word and its share of the votes,
+``weak.tsv``) are kept instead, and :func:`candidates` hands them to the prompt path, which overrules the
+encoder's reading of the word only where the candidates contradict it (:func:`visemo.emotion.prompts._overrule`).  Nothing is downloaded; WordNet and the thesauri are not needed
 at run time.  Where a model folder is absent the text path runs without that table.
 """
 
@@ -30,7 +35,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import models
@@ -61,28 +66,37 @@ class Entry:
 
 @dataclass(frozen=True)
 class WordTable:
-    """``words`` {word: :class:`Entry`}, ``exceptions`` {irregular form: lemma} and the (suffix, replacement)
-    ``rules`` tried in order on a word the table lacks."""
+    """``words`` {word: :class:`Entry`}, ``exceptions`` {irregular form: lemma}, the (suffix, replacement)
+    ``rules`` tried in order on a word the table lacks, and ``weak`` {word: ((anchor, share), …)}: the
+    candidates of a word left out of ``words`` (:func:`candidates`)."""
 
     words: dict[str, Entry]
     exceptions: dict[str, str]
     rules: tuple[tuple[str, str], ...] = SUFFIX_RULES
+    weak: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
-    def lookup(self, word: str) -> Entry | None:
-        """The entry of ``word`` (lower case), of its hyphen/space variants, or of its lemma; None if none."""
+    def _find(self, word: str, table: dict):
+        """The value ``table`` has for ``word`` (lower case), its hyphen/space variants or its lemma."""
         for w in dict.fromkeys((word, word.replace("-", " "), word.replace("-", ""))):
-            if w in self.words:
-                return self.words[w]
+            if w in table:
+                return table[w]
         if " " in word:
             return None
         lemma = self.exceptions.get(word)
-        if lemma in self.words:
-            return self.words[lemma]
+        if lemma in table:
+            return table[lemma]
         for form in suffix_forms(word, self.rules):
-            entry = self.words.get(form)
-            if entry is not None:
-                return entry
+            if form in table:
+                return table[form]
         return None
+
+    def lookup(self, word: str) -> Entry | None:
+        """The entry of ``word`` (lower case), of its hyphen/space variants, or of its lemma; None if none."""
+        return self._find(word, self.words)
+
+    def candidates(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The weak candidates of ``word`` or its lemma, found as :meth:`lookup` finds entries; () if none."""
+        return self._find(word, self.weak) or ()
 
 
 def suffix_forms(word: str, rules: tuple[tuple[str, str], ...]):
@@ -112,6 +126,17 @@ class WordTables:
             out.update(t.words)
         return out
 
+    def candidates(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The weak candidates (anchor, share) of ``word`` from the first table that has them, where no table
+        has an entry for it; () if none."""
+        if self.lookup(word) is not None:
+            return ()
+        for t in self.tables:
+            found = t.candidates(word)
+            if found:
+                return found
+        return ()
+
     def lookup(self, word: str) -> Entry | None:
         """``word`` itself where it is a training word in any table (0 steps: French "spleen" stays spleen,
         not WordNet's choleric); else the entry of the first table that has ``word`` or one of its lemmas;
@@ -133,7 +158,10 @@ def _read_table(m: models.Model) -> WordTable:
     exceptions = {f: lemma for f, lemma in _read_tsv(m.file("exceptions"))} if "exceptions" in files else {}
     rules = tuple((suffix, repl) for suffix, repl in _read_tsv(m.file("suffixes"))) if "suffixes" in files \
         else SUFFIX_RULES
-    return WordTable(words, exceptions, rules)
+    weak: dict[str, list[tuple[str, float]]] = {}
+    for w, a, v in (_read_tsv(m.file("weak")) if "weak" in files else ()):
+        weak.setdefault(w, []).append((a, float(v)))
+    return WordTable(words, exceptions, rules, {w: tuple(c) for w, c in weak.items()})
 
 
 @functools.lru_cache(maxsize=4)
@@ -154,6 +182,16 @@ def table() -> WordTables | None:
                   MODEL_NAME, THESAURUS_NAME, base)
         return None
     return _load(str(base), names)
+
+
+def candidates(core: str, words: WordTables | None = None) -> tuple[tuple[str, float], ...]:
+    """What the lexical tables say of a one-word ``core`` they leave out: ((anchor, share of the votes), …),
+    largest share first, or () (a phrase, a word in a table, a word whose senses reach no training word, or
+    no table).  :func:`visemo.emotion.prompts._overrule` weighs them against the encoder's reading."""
+    words = table() if words is None else words
+    if words is None or not core or " " in core:
+        return ()
+    return words.candidates(core)
 
 
 def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clause:

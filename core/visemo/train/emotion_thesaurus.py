@@ -27,6 +27,9 @@ the language ("normal", "allegro"): the tables are looked up without knowing the
 English prompt ("effort", "accident", "arm") must not take a French or German meaning ("peine", "arm" =
 poor).  So the build reads WordNet too.
 
+A word left out although its senses hold anchors keeps its weak candidates (:func:`build_weak`, ``weak.tsv``,
+as in the WordNet table).
+
 Inflected forms the thesaurus does not list ("heureuse", "wütende", "tristes") are looked up through
 :data:`SUFFIX_RULES` (feminine and plural endings to the masculine singular), shipped with the table.
 """
@@ -42,7 +45,7 @@ from pathlib import Path
 from ..emotion.wordnet import suffix_forms
 from . import mythes_db as M
 from . import wordnet_db as W
-from .emotion_wordnet import Anchor, anchors, related, write_tsv
+from .emotion_wordnet import Anchor, anchors, candidate_shares, related, weak_rows, write_tsv
 
 ROOT = Path(__file__).resolve().parents[3]
 OUT = ROOT / "models" / "emotion_thesaurus"
@@ -85,6 +88,27 @@ class Thesaurus:
     def resolve(self, word: str, max_steps: int = 1, hidden=frozenset()) -> tuple[str, int] | None:
         """(anchor, steps) for ``word`` (lower case), or None when no sense within ``max_steps`` holds an
         anchor or no emotion wins :data:`MIN_SHARE` of the votes.  Step 2 walks each synonym's first line."""
+        score, sense_weight, anchor_score, steps_of, senses = self._sense_votes(word, max_steps, hidden)
+        if not score:
+            return None
+        group, best = score.most_common(1)[0]
+        if best < MIN_SHARE * sum(score.values()) or \
+                sense_weight[group] < MIN_SENSE_SHARE * sum(1 / (rank + 1) for rank, _ in senses):
+            return None
+        anchor = min((a for a in anchor_score if self.anchors[a].group == group),
+                     key=lambda a: (-anchor_score[a], steps_of[a], a))
+        return anchor, steps_of[anchor]
+
+    def candidates(self, word: str, max_steps: int = 1, hidden=frozenset()) -> list[tuple[str, float]]:
+        """The best-voted anchor of each emotion among ``word``'s senses, as the lexicon writes it, with
+        that emotion's share of the votes (:func:`~visemo.train.emotion_wordnet.candidate_shares`)."""
+        score, _, anchor_score, _, _ = self._sense_votes(word, max_steps, hidden)
+        return [(self.anchors[a].word, v) for a, v in
+                candidate_shares(score, anchor_score, lambda a: self.anchors[a].group)]
+
+    def _sense_votes(self, word: str, max_steps: int, hidden) -> tuple[Counter, Counter, Counter, dict, tuple]:
+        """Votes of ``word``'s senses: per emotion, the rank weight of the senses voting for it, per anchor,
+        the anchors' steps, and the senses."""
         score: Counter = Counter()
         sense_weight: Counter = Counter()   # per emotion: the rank weight of the senses voting for it
         anchor_score: Counter = Counter()
@@ -105,15 +129,7 @@ class Thesaurus:
                     break
                 seen |= set(layer)
                 layer = sorted({t for s in layer for _, ln in self.senses.get(s, ())[:1] for t in ln} - seen)
-        if not score:
-            return None
-        group, best = score.most_common(1)[0]
-        if best < MIN_SHARE * sum(score.values()) or \
-                sense_weight[group] < MIN_SENSE_SHARE * sum(1 / (rank + 1) for rank, _ in senses):
-            return None
-        anchor = min((a for a in anchor_score if self.anchors[a].group == group),
-                     key=lambda a: (-anchor_score[a], steps_of[a], a))
-        return anchor, steps_of[anchor]
+        return score, sense_weight, anchor_score, steps_of, senses
 
     def lemmas(self, word: str, rules: tuple[tuple[str, str], ...]) -> list[str]:
         """``word`` and the forms :data:`SUFFIX_RULES` make of it that the thesaurus has."""
@@ -174,6 +190,22 @@ def build_table(th: Thesaurus, max_steps: int, english=frozenset()) -> dict[str,
     return words
 
 
+def build_weak(th: Thesaurus, words: dict, max_steps: int, english=frozenset()) -> dict[str, list[tuple[str, float]]]:
+    """{word: :meth:`Thesaurus.candidates`} for every thesaurus word the table (``words``) leaves out, except
+    the words in ``english``, whose senses hold anchors within ``max_steps``: as
+    :func:`visemo.train.emotion_wordnet.build_weak`."""
+    return {w: c for w in th.senses if w not in words and w not in english and max_steps
+            and (c := th.candidates(w, max_steps))}
+
+
+def merge_weak(weak: dict[str, dict], words: dict) -> dict[str, list[tuple[str, float]]]:
+    """One weak table over the languages: a word the merged table (``words``) has is left out, and so is a
+    word two languages give candidates for (its language is not known when it is typed)."""
+    seen = Counter(w for table in weak.values() for w in table)
+    return dict(sorted((w, c) for table in weak.values() for w, c in table.items()
+                       if seen[w] == 1 and w not in words))
+
+
 def merge(tables: dict[str, dict[str, tuple[str, int]]], groups: dict[str, dict[str, str]]) -> dict[str, tuple]:
     """One table over the languages: a word two languages resolve to different basic emotions is dropped
     ("burro": butter in Italian, donkey in Spanish), else the entry with the fewest steps is kept (a training
@@ -207,12 +239,13 @@ def main() -> None:
     started = time.perf_counter()
     folder = args.mythes or M.mythes_dir()
     english = frozenset(W.read_index(args.wordnet or W.wordnet_dir()))
-    tables, groups, report = {}, {}, {}
+    tables, groups, report, weak = {}, {}, {}, {}
     for lang in LANGUAGES:
         th = Thesaurus(M.read_language(lang, folder), anchors(lang))
         measured = measure(th, lang)
         steps = choose_steps(measured)
         tables[lang] = build_table(th, steps, english)
+        weak[lang] = build_weak(th, tables[lang], steps, english)
         groups[lang] = {a.word: a.group for a in th.anchors.values()}
         report[lang] = {"anchors": len(th.anchors), "words": len(tables[lang]), "max_steps": steps,
                         "step_measurement": {str(s): {"n": m["n"], "accuracy": round(m["correct"] / max(m["n"], 1), 3)}
@@ -221,19 +254,24 @@ def main() -> None:
         shown = ", ".join(f"{s}: {m['n']} words {m['correct'] / max(m['n'], 1):.2f}" for s, m in measured.items())
         print(f"{lang}: {len(tables[lang])} words, at most {steps} step(s); leave-one-out {shown}")
     words = merge(tables, groups)
+    weak_words = merge_weak(weak, words)
     rules = sorted({r for lang in LANGUAGES for r in SUFFIX_RULES[lang]}, key=lambda r: (-len(r[0]), r))
     files = write_tsv(args.out, {"words": (["word", "anchor", "steps", "negated"],
                                            [(w, *v) for w, v in words.items()]),
-                                 "suffixes": (["suffix", "replacement"], rules)})
+                                 "suffixes": (["suffix", "replacement"], rules),
+                                 "weak": weak_rows(weak_words)})
     card = {
         "name": "emotion_thesaurus",
         "kind": "lexical_table",
         "format_version": 1,
         "description": ("German, Spanish, French, Italian and Portuguese words → a word of the emotion-space "
-                        "training lexicon in that language (anchor), from the LibreOffice thesauri; used by "
-                        "visemo.emotion.wordnet for words the text encoder was not trained on."),
+                        "training lexicon in that language (anchor), from the LibreOffice thesauri (words.tsv); "
+                        "for the words left out whose senses hold anchors, each emotion's best-voted anchor "
+                        "and its share of the votes (weak.tsv); used by visemo.emotion.wordnet for words the "
+                        "text encoder was not trained on."),
         "files": files,
-        "entries": {"words": len(words), "by_language": {k: v["words"] for k, v in report.items()}},
+        "entries": {"words": len(words), "by_language": {k: v["words"] for k, v in report.items()},
+                    "weak": len(weak_words)},
         "origin": {lang: {"resource": f"LibreOffice thesaurus ({s.package}, Debian)", "files_read": list(s.files),
                           "licence": s.licence, "copyright": s.copyright} for lang, s in M.SOURCES.items()},
         "build": {"script": "core/visemo/train/emotion_thesaurus.py",

@@ -16,7 +16,9 @@ layer holding anchors votes for their basic emotions (``DECAY ** steps``), and t
 has :data:`MIN_SHARE` of the votes, gives its best-voted anchor as the word's replacement.  Lemmas with no anchor within the measured number of links
 (below) are left out; a lemma whose direct antonym is an emotion anchor, and no anchor within one link,
 becomes "not <anchor>"; an emotion carried by a rare sense only is refused (:data:`SENSE_SHARES`, chosen so
-that few words of the emotion-free training sentences get one).
+that few words of the emotion-free training sentences get one).  A lemma left out although its senses reach
+anchors keeps its *weak candidates* (:func:`build_weak`, ``weak.tsv``): the run time weighs them against the
+encoder's reading of the word.
 
 How far to walk was measured, not guessed: :func:`measure_steps` hides each single-word anchor (and its
 stem relatives, as the held-out set is built) and resolves it from the rest; the accuracy of words first
@@ -34,6 +36,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -199,6 +202,28 @@ class Graph:
         overrides it).
         """
         share = MIN_SENSE_SHARE if min_sense_share is None else min_sense_share
+        group_score, group_senses, anchor_score, steps_of, senses = self._sense_votes(word, max_steps, hidden)
+        if not group_score:
+            return None
+        (group, negated), best = group_score.most_common(1)[0]
+        if best < MIN_SHARE * sum(group_score.values()) or \
+                group_senses[(group, negated)] < share * sum(1 / (r + 1) for r in range(len(senses))):
+            return None
+        key = min((k for k in anchor_score if k[1] == negated and self.anchors[k[0]].group == group),
+                  key=lambda k: (-anchor_score[k], steps_of[k], k[0]))  # best voted, nearest, then A→Z
+        return key[0], steps_of[key], negated
+
+    def candidates(self, word: str, max_steps: int, hidden=frozenset()) -> list[tuple[str, float]]:
+        """The best-voted anchor of each emotion that ``word``'s senses reach (not through an antonym), with
+        that emotion's share of the votes (:func:`candidate_shares`)."""
+        group_score, _, anchor_score, _, _ = self._sense_votes(word, max_steps, hidden)
+        return candidate_shares(Counter({g: v for (g, neg), v in group_score.items() if not neg}),
+                                Counter({a: v for (a, neg), v in anchor_score.items() if not neg}),
+                                lambda a: self.anchors[a].group)
+
+    def _sense_votes(self, word: str, max_steps: int, hidden) -> tuple[Counter, Counter, Counter, dict, list]:
+        """Votes of ``word``'s senses, keyed (group, negated) and (anchor, negated): decayed score per group,
+        the same without the decay, score per anchor, the anchors' steps, and the senses."""
         group_score: Counter = Counter()
         group_senses: Counter = Counter()   # like group_score, without the decay by steps
         anchor_score: Counter = Counter()
@@ -221,15 +246,19 @@ class Graph:
                 group_senses[(self.anchors[a].group, negated)] += v / total / (rank + 1)
                 anchor_score[(a, negated)] += w * v / total
                 steps_of[(a, negated)] = min(steps_of.get((a, negated), 99), steps)
-        if not group_score:
-            return None
-        (group, negated), best = group_score.most_common(1)[0]
-        if best < MIN_SHARE * sum(group_score.values()) or \
-                group_senses[(group, negated)] < share * sum(1 / (r + 1) for r in range(len(senses))):
-            return None
-        key = min((k for k in anchor_score if k[1] == negated and self.anchors[k[0]].group == group),
-                  key=lambda k: (-anchor_score[k], steps_of[k], k[0]))  # best voted, nearest, then A→Z
-        return key[0], steps_of[key], negated
+        return group_score, group_senses, anchor_score, steps_of, senses
+
+
+def candidate_shares(group_score: Counter, anchor_score: Counter, group_of) -> list[tuple[str, float]]:
+    """[(best-voted anchor of a group, the group's share of all votes)] for every group with votes, largest
+    share first (shares rounded to 0.01): what a word's senses say when no group wins clearly enough for the
+    table, kept for the run time to weigh against the encoder (:func:`visemo.emotion.wordnet.candidates`)."""
+    total = math.fsum(group_score.values())    # exact: independent of the order the groups were voted in
+    out = []
+    for group, v in group_score.items():
+        anchor = min((a for a in anchor_score if group_of(a) == group), key=lambda a: (-anchor_score[a], a))
+        out.append((anchor, round(v / total, 2)))
+    return sorted(out, key=lambda t: (-t[1], t[0]))
 
 
 def related(a: str, b: str) -> bool:
@@ -337,6 +366,22 @@ def build_table(graph: Graph, exceptions: dict, max_steps: int,
     return dict(sorted(words.items())), dict(sorted(exc.items()))
 
 
+def build_weak(graph: Graph, words: dict, max_steps: int) -> dict[str, list[tuple[str, float]]]:
+    """{lemma: :meth:`Graph.candidates`} for every WordNet lemma the table (``words``) leaves out whose senses
+    reach anchors within ``max_steps`` links: no emotion won clearly enough to replace the word, but the run
+    time overrules an encoder reading that none of them supports (:func:`visemo.emotion.wordnet.candidates`)."""
+    out = {}
+    for lemma in graph.index:
+        if lemma not in words and (c := graph.candidates(lemma, max_steps)):
+            out[lemma] = c
+    return dict(sorted(out.items()))
+
+
+def weak_rows(weak: dict[str, list[tuple[str, float]]]) -> tuple[list[str], list[tuple]]:
+    """The ``weak.tsv`` columns and rows (word, anchor, share: one row a candidate, largest share first)."""
+    return ["word", "anchor", "share"], [(w, a, f"{v:.2f}") for w, cands in weak.items() for a, v in cands]
+
+
 def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> dict[str, dict]:
     """Write each {key: (columns, rows)} to ``out/<key>.tsv`` (header line, then one row a line, UTF-8).
     Returns the card's ``files`` entries (file, rows, columns, sha256)."""
@@ -351,12 +396,16 @@ def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> di
     return files
 
 
-def write_tables(words: dict, exc: dict, out: Path) -> dict[str, dict]:
+def write_tables(words: dict, exc: dict, out: Path, weak: dict | None = None) -> dict[str, dict]:
     """Write ``words.tsv`` (word, anchor, steps, negated 0/1) and ``exceptions.tsv`` (form, lemma), one
-    row a word, sorted; ``words`` is {word: [anchor, steps, negated]}.  Returns the card's ``files``."""
-    return write_tsv(out, {"words": (["word", "anchor", "steps", "negated"],
-                                     sorted((w, a, s, n) for w, (a, s, n) in words.items())),
-                           "exceptions": (["form", "lemma"], list(exc.items()))})
+    row a word, sorted, and ``weak.tsv`` (:func:`weak_rows`) where ``weak`` is given; ``words`` is
+    {word: [anchor, steps, negated]}.  Returns the card's ``files``."""
+    tables = {"words": (["word", "anchor", "steps", "negated"],
+                        sorted((w, a, s, n) for w, (a, s, n) in words.items())),
+              "exceptions": (["form", "lemma"], list(exc.items()))}
+    if weak is not None:
+        tables["weak"] = weak_rows(weak)
+    return write_tsv(out, tables)
 
 
 def main() -> None:
@@ -379,19 +428,23 @@ def main() -> None:
         print(f"sense share {v}: {m['emotion']} of {m['n']} emotion-free words get an emotion")
     print(f"sense share {share}")
     words, exc = build_table(graph, exceptions, max_steps, share)
-    files = write_tables(words, exc, args.out)
+    weak = build_weak(graph, words, max_steps)
+    files = write_tables(words, exc, args.out, weak)
     counts = Counter(v[1] for v in words.values())
     card = {
         "name": "emotion_wordnet",
         "kind": "lexical_table",
         "format_version": 1,
         "description": ("English words → a word of the emotion-space training lexicon (anchor) with the number "
-                        "of WordNet links between them and whether the word negates it; used by "
-                        "visemo.emotion.wordnet for words the text encoder was not trained on."),
+                        "of WordNet links between them and whether the word negates it (words.tsv); for the "
+                        "words left out whose senses reach anchors, each emotion's best-voted anchor and its "
+                        "share of the votes (weak.tsv); used by visemo.emotion.wordnet for words the text "
+                        "encoder was not trained on."),
         "files": files,
         "entries": {"words": len(words), "anchors": len(graph.anchors),
                     "negated": sum(v[2] for v in words.values()),
-                    "by_steps": {str(k): counts[k] for k in sorted(counts)}, "exceptions": len(exc)},
+                    "by_steps": {str(k): counts[k] for k in sorted(counts)}, "exceptions": len(exc),
+                    "weak": len(weak)},
         "origin": {"resource": "Princeton WordNet 3.0 (Debian package wordnet-base)",
                    "files_read": ["data.adj", "data.adv", "data.noun", "data.verb", "index.*", "*.exc"],
                    "licence": "WordNet 3.0 licence (permissive, GPL-compatible); notice below",
