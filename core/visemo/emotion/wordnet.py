@@ -27,8 +27,11 @@ A negating entry flips the clause's negation, so "not unafraid" reads as afraid 
 A word whose senses reach training words but give no emotion a clear enough majority is left out of the
 table; its *weak candidates* (each emotion's best-voted training word and its share of the votes,
 ``weak.tsv``) are kept instead, and :func:`candidates` hands them to the prompt path, which overrules the
-encoder's reading of the word only where the candidates contradict it (:func:`visemo.emotion.prompts._overrule`).  Nothing is downloaded; WordNet and the thesauri are not needed
-at run time.  Where a model folder is absent the text path runs without that table.
+encoder's reading of the word only where the candidates contradict it
+(:func:`visemo.emotion.prompts._overrule`).
+
+Nothing is downloaded; WordNet and the thesauri are not needed at run time.  Where a model folder is
+absent the text path runs without that table.
 """
 
 from __future__ import annotations

@@ -107,8 +107,8 @@ class Thesaurus:
                 candidate_shares(score, anchor_score, lambda a: self.anchors[a].group)]
 
     def _sense_votes(self, word: str, max_steps: int, hidden) -> tuple[Counter, Counter, Counter, dict, tuple]:
-        """Votes of ``word``'s senses: per emotion, the rank weight of the senses voting for it, per anchor,
-        the anchors' steps, and the senses."""
+        """Votes of ``word``'s senses: score per emotion, the rank weight of the senses voting for each
+        emotion, score per anchor, each anchor's steps, and the senses."""
         score: Counter = Counter()
         sense_weight: Counter = Counter()   # per emotion: the rank weight of the senses voting for it
         anchor_score: Counter = Counter()
@@ -190,7 +190,8 @@ def build_table(th: Thesaurus, max_steps: int, english=frozenset()) -> dict[str,
     return words
 
 
-def build_weak(th: Thesaurus, words: dict, max_steps: int, english=frozenset()) -> dict[str, list[tuple[str, float]]]:
+def build_weak(th: Thesaurus, words: dict, max_steps: int,
+               english=frozenset()) -> dict[str, list[tuple[str, float]]]:
     """{word: :meth:`Thesaurus.candidates`} for every thesaurus word the table (``words``) leaves out, except
     the words in ``english``, whose senses hold anchors within ``max_steps``: as
     :func:`visemo.train.emotion_wordnet.build_weak`."""
