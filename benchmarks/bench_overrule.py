@@ -13,7 +13,7 @@ themselves, and read the way the prompt path reads it:
 3. where the word has weak candidates (:meth:`~Graph.candidates`), the encoder's reading is overruled when
    the candidates give its emotion at most ``own`` of their votes and another emotion at least ``top``
    (each candidate's emotion is how the retrained space reads it) —
-   :data:`visemo.emotion.prompts.OVERRULE_OWN` / ``OVERRULE_TOP``.
+   :func:`visemo.emotion.prompts.overruling_emotion`, the rule the prompt path runs.
 
 Prints top-1 (basic emotion) per group and (own, top) pair, and how many words each pair overrules.  The
 held-out and development sets are never read.  About 8 min a group when the folds must be retrained.
@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ import bench_word_folds as F  # noqa: E402
 from visemo import paths  # noqa: E402
 from visemo.emotion import space  # noqa: E402
 from visemo.emotion.encoders import get_encoder  # noqa: E402
-from visemo.emotion.prompts import SYNONYMS, nearest_basic  # noqa: E402
+from visemo.emotion.prompts import SYNONYMS, nearest_basic, overruling_emotion  # noqa: E402
 from visemo.emotion.wordnet import SUFFIX_RULES, suffix_forms  # noqa: E402
 
 GRID = [(own, top) for own in (0.0, 0.1, 0.2) for top in (0.4, 0.5, 0.6, 0.7)]
@@ -114,17 +114,6 @@ def label_of(texts: list[str]) -> dict[str, str]:
     return out
 
 
-def overruled(own_label: str, cands: list[tuple[str, float]], own: float, top: float) -> str:
-    """The reading after the overrule rule (see the module docstring); ``cands``: (emotion, share)."""
-    share: Counter = Counter()
-    for label, v in cands:
-        share[label] += v
-    if not share:
-        return own_label
-    best, v = share.most_common(1)[0]
-    return best if best != own_label and share[own_label] <= own and v >= top else own_label
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=4)
@@ -156,7 +145,7 @@ def main() -> None:
             table = sum(t == gold for gold, t, _, _ in rows)
             cells = [f"{sum((t or e) == gold for gold, t, e, _ in rows) / n:.3f}"]
             for own, top in GRID:
-                got = [t or overruled(e, c, own, top) for _, t, e, c in rows]
+                got = [t or overruling_emotion(e, c, own, top) or e for _, t, e, c in rows]
                 changed = sum(g != (t or e) for g, (_, t, e, _) in zip(got, rows))
                 cells.append(f"{sum(g == r[0] for g, r in zip(got, rows)) / n:.3f} ({changed})")
             print(f"| {group} | {n} | {table / n:.3f} | " + " | ".join(cells) + " |", flush=True)

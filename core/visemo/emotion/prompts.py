@@ -187,15 +187,25 @@ def _overrule(core: str, weights: np.ndarray, encoder: str | None) -> tuple[np.n
     expressions = text_to_expression([a for a, _ in cands], encoder).expression
     expressions = [emotion_vector(SYNONYMS[a]) if a in SYNONYMS else e for (a, _), e in zip(cands, expressions)]
     labels = [nearest_basic(e) for e in expressions]
-    share: dict[str, float] = {}
-    for label, (_, v) in zip(labels, cands):
-        share[label] = share.get(label, 0.0) + v
-    top = max(share, key=share.get)
-    own = nearest_basic(weights)
-    if top == own or share.get(own, 0.0) > OVERRULE_OWN or share[top] < OVERRULE_TOP:
+    top = overruling_emotion(nearest_basic(weights), [(label, v) for label, (_, v) in zip(labels, cands)])
+    if top is None:
         return weights, None
     i = labels.index(top)       # candidates come largest share first
     return expressions[i], cands[i][0]
+
+
+def overruling_emotion(own: str, votes: list[tuple[str, float]], own_max: float = OVERRULE_OWN,
+                       top_min: float = OVERRULE_TOP) -> str | None:
+    """The basic emotion that overrules a reading of ``own``, given the candidates' ``votes`` as (their
+    basic emotion, share): the emotion with the most votes where it has at least ``top_min`` of them and
+    ``own`` at most ``own_max``; None when the reading stands."""
+    share: dict[str, float] = {}
+    for label, v in votes:
+        share[label] = share.get(label, 0.0) + v
+    if not share:
+        return None
+    top = max(share, key=share.get)
+    return top if top != own and share.get(own, 0.0) <= own_max and share[top] >= top_min else None
 
 
 def vocabulary(encoder: str | None = None) -> spelling.Vocabulary:

@@ -198,7 +198,7 @@ class Clause:
 
 def _exclaimed(words: list[str], i: int) -> bool:
     """Whether ``words[i]`` is a bare "no" that exclaims rather than negates (:data:`BARE_NO`): nothing but
-    more of them after it ("oh no", "no no no"), or the idiom "no way" (:data:`EXCLAIMED_NO`) as the clause."""
+    more of them after it ("oh no", "no no no"), or the idiom "no way" (:data:`EXCLAIMED_NO`) ending the clause."""
     return words[i] in BARE_NO and (all(w in BARE_NO for w in words[i + 1:])
                                     or " ".join(words[i:]) in EXCLAIMED_NO)
 
