@@ -298,6 +298,48 @@ def faces_accuracy(encoder: str, faces: dict[str, str], reader: str) -> tuple[fl
     return named, raw
 
 
+# Short texts that name no feeling (written here, not used to choose anything): everyday things, alone or
+# after a determiner, and intensity or negation words with no feeling word; last, three greetings that
+# no rule covers.
+NO_FEELING: dict[str, tuple[str, ...]] = {
+    "things": ("stapler", "umbrella", "carrot", "bicycle", "toaster", "ladder", "envelope", "saucepan", "curtain",
+               "hammer", "blanket", "lettuce", "motorbike", "giraffe", "sparrow", "granite", "cotton", "airport",
+               "library", "garage", "wednesday", "october", "afternoon", "kilogram", "cylinder", "bucket",
+               "scissors", "teapot", "cucumber", "helicopter", "broom", "mattress", "potato", "onion", "tulip",
+               "penguin", "zebra", "trumpet", "printer", "notebook", "a stapler", "the umbrella", "my bicycle",
+               "some carrots", "two buckets", "Helicopters!"),
+    "intensity or negation alone": ("quite", "really really", "un peu", "molto", "muito", "ziemlich", "not very",
+                                    "i feel", "slightly", "extremely so", "nicht", "très très"),
+    "greetings": ("hello", "okay", "thanks"),
+}
+
+
+def no_feeling_refused(encoder: str) -> list[tuple[str, int, float, float]]:
+    """(group, n, share refused, share refused with the thing and function-word rules off) for
+    :data:`NO_FEELING`."""
+    from visemo.emotion import prompts, semantics
+
+    def refused(texts) -> float:
+        out = 0
+        for t in texts:
+            _resolve.cache_clear()
+            try:
+                resolve_prompt(t, encoder=encoder)
+            except PromptError:
+                out += 1
+        return out / len(texts)
+
+    on = {g: refused(t) for g, t in NO_FEELING.items()}
+    real = (prompts.wordnet.thing, semantics.function_words_only)
+    prompts.wordnet.thing, semantics.function_words_only = (lambda core: None), (lambda text: False)
+    try:
+        off = {g: refused(t) for g, t in NO_FEELING.items()}
+    finally:
+        prompts.wordnet.thing, semantics.function_words_only = real
+        _resolve.cache_clear()
+    return [(g, len(t), on[g], off[g]) for g, t in NO_FEELING.items()]
+
+
 def hold_letters(word: str) -> str:
     """``word`` as typed for effect: its last vowel held to four ("forlorn" → forloooorn; unchanged without
     a vowel)."""
@@ -413,6 +455,10 @@ def main() -> None:
         for e in encs:
             named, raw = faces_accuracy(e, faces, reader)
             print(f"| {e} | {named:.3f} | {raw:.3f} |")
+    print("\n| no feeling named (written here) | encoder | n | refused | rules off |\n|---|---|---|---|---|")
+    for e in encs:
+        for group, n, on, off in no_feeling_refused(e):
+            print(f"| {group} | {e} | {n} | {on:.3f} | {off:.3f} |")
     print()
     print("| held-out single words typed | encoder | n | read | not respelled |")
     print("|---|---|---|---|---|")

@@ -332,3 +332,53 @@ def test_the_word_tables_keep_candidates_for_the_words_they_leave_out():
     assert wordnet.candidates("afeared") == ()           # in the table: rewritten, not weighed
     assert wordnet.candidates("rattristata") == wordnet.candidates("rattristato") != ()
     assert wordnet.candidates("in a mood") == ()
+
+
+def test_a_word_that_names_a_thing_is_refused():
+    """A prompt that is one English word naming a thing (its first and most WordNet noun senses an object,
+    food, plant, animal, place, time…: models/emotion_wordnet/things.tsv), after determiners and intensity
+    words, is refused with a message saying so; the emotion head alone let most such words through (a
+    common noun read as some emotion). Emotion words, trained words and phrases are untouched."""
+    from visemo.emotion import space, wordnet
+    from visemo.emotion.prompts import EMOTION_THRESHOLD
+
+    nouns = ["tractor", "banana", "guitar", "hydrogen", "sofa", "kettle", "bedroom", "june", "tokyo", "pebble"]
+    assert all(wordnet.thing(n) == n for n in nouns)
+    probs = space.text_to_expression(nouns).emotion_prob
+    assert (probs >= EMOTION_THRESHOLD).sum() >= 5    # the head alone takes these for emotions
+    for text in nouns + ["the tractor", "my pencil", "some bananas", "Tractors!", "very banana", "not a guitar"]:
+        with pytest.raises(PromptError, match="names a thing, not a feeling"):
+            resolve_prompt(text)
+    assert wordnet.thing("a spider on my pillow") is None and wordnet.thing("tractor") == "tractor"
+    for word, label in (("forlorn", "sad"), ("terrified", "fearful"), ("jubilant", "happy"), ("furious", "angry")):
+        assert wordnet.thing(word) is None and resolve_prompt(word).label == label
+    # two-letter words and the parser's own words are never things ("oh" is also Ohio, "er" erbium)
+    assert resolve_prompt("oh!").label == "surprised" and wordnet.thing("oh") is None
+
+
+def test_intensity_and_negation_words_alone_are_refused():
+    """"very", "not so", "i am" or "sehr" say how strongly or whether, not which feeling: refused (they read
+    as sad, fearful or, through the German thesaurus, hopeless); a bare "no" is an exclamation."""
+    for text in ("very", "not so", "i am", "sehr", "extremely", "a bit", "très", "muy", "not"):
+        assert semantics.function_words_only(semantics.normalize(text)), text
+        with pytest.raises(PromptError, match="says how strongly or whether, not which feeling"):
+            resolve_prompt(text)
+    assert not semantics.function_words_only("no") and not semantics.function_words_only("very sad")
+    assert resolve_prompt("very sad").label == "sad" and resolve_prompt("no!").label == "surprised"
+
+
+def test_a_trained_prompt_with_punctuation_is_known_as_typed():
+    """Training prompts such as "really?!", "what?!" or "¡no me digas!" are known by the text the prompt
+    path makes of them (punctuation, and Spanish ¡ ¿, removed), so their stored embedding and training
+    are used: before, "really?!" reached the encoder as "really" and read angry."""
+    from visemo.emotion import space
+    from visemo.emotion.prompts import _trained
+
+    index = space.prompt_index(space.encoder_name())
+    punctuated = [t for t in index.texts if semantics.normalize(t) != t.lower()]
+    assert len(punctuated) >= 10
+    assert all(_trained(semantics.normalize(t), None) for t in punctuated)
+    assert semantics.normalize("¿Estás triste?") == "estás triste"
+    for text, label in (("really?!", "surprised"), ("what?!", "surprised"), ("¡no me digas!", "surprised")):
+        e = resolve_prompt(text)
+        assert e.label == label and e.reading == semantics.normalize(text), text

@@ -177,6 +177,27 @@ def test_build_step_on_a_tiny_wordnet(tmp_path):
     assert table.lookup("afearder") == Entry("afraid", 1, False)
 
 
+def test_things_are_nouns_whose_first_and_most_senses_are_things():
+    """build_things keeps a word whose first noun sense and most of its nouns' rank weight are things
+    (objects, food, places…), with no adjective, adverb or feeling sense; adds the plural (irregular where
+    WordNet lists one) except to names; leaves out anchors/table words, two-letter words, and forms that
+    inflect a word of another kind."""
+    from visemo.train import emotion_wordnet as E
+    from visemo.train.wordnet_db import Synset
+
+    kinds = {"n1": 6, "n2": 13, "n3": 12, "n4": 6, "v1": 36, "n5": 6, "v2": 37, "n6": 15, "n7": 15,
+             "n8": 5, "n9": 6, "v3": 30, "n10": 13, "n11": 8, "n12": 18, "a1": 0, "n13": 6}
+    synsets = {sid: Synset(sid, lex, (), ()) for sid, lex in kinds.items()}
+    index = {"tractor": ["n1"], "banana": ["n2"], "gloom": ["n3"], "pencil": ["n4", "v1"], "shook": ["n5"],
+             "shake": ["v2"], "tokyo": ["n6"], "oh": ["n7"], "goose": ["n8"], "glass": ["n9", "v3"],
+             "cherry": ["n10"], "hammer": ["n4", "n11"], "printer": ["n12", "n4"], "blanket": ["a1", "n13"]}
+    exceptions = {"n": {"geese": ["goose"]}, "v": {"shook": ["shake"]}, "a": {}, "r": {}}
+    things = E.build_things(synsets, index, exceptions, exclude={"cherry"}, names={"tokyo"})
+    assert things == ["banana", "bananas", "geese", "glass", "glasses", "goose", "hammer", "hammers", "pencil",
+                      "pencils", "tokyo", "tractor", "tractors"]
+    assert E.plural("box") == "boxes" and E.plural("city") == "cities" and E.plural("day") == "days"
+
+
 @pytest.mark.skipif(not (WORDNET_DIR / "data.adj").is_file(), reason="wordnet-base is not installed")
 def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     """Rebuilt from WordNet, the table is the shipped one."""
@@ -190,5 +211,6 @@ def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     assert (tmp_path / "words.tsv").read_bytes() == (shipped / "words.tsv").read_bytes()
     assert (tmp_path / "exceptions.tsv").read_bytes() == (shipped / "exceptions.tsv").read_bytes()
     assert (tmp_path / "weak.tsv").read_bytes() == (shipped / "weak.tsv").read_bytes()
+    assert (tmp_path / "things.tsv").read_bytes() == (shipped / "things.tsv").read_bytes()
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["step_measurement"] == json.loads((shipped / "model.json").read_text())["step_measurement"]

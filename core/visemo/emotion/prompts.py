@@ -295,6 +295,8 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     raises :class:`_NoEmotion`."""
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt, text if text != typed else "")
+    if semantics.function_words_only(text) and not _trained(text, encoder):
+        raise _NoEmotion(f"{text!r} says how strongly or whether, not which feeling")
     parts = semantics.split_clauses(text)
     if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
         # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)
@@ -302,6 +304,9 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     clauses = [wordnet.rewrite(_parse(c, encoder)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
+    if len(clauses) == 1 and not _trained(clauses[0].text, encoder) and \
+            (thing := wordnet.thing(clauses[0].core)) is not None:
+        raise _NoEmotion(f"{thing!r} names a thing, not a feeling")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
         clauses = [wordnet.rewrite(_parse(text, encoder))]

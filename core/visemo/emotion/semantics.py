@@ -161,7 +161,7 @@ def normalize(text: str | None) -> str:
     typographic quotes → ASCII, runs of spaces → one, ends stripped."""
     t = unicodedata.normalize("NFC", emoji_names(emoticon_emoji(text or ""))).lower()
     t = t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-    t = re.sub(r"[\"!?.…:()\[\]{}]+", " ", t)
+    t = re.sub(r"[\"!?¡¿.…:()\[\]{}]+", " ", t)
     return " ".join(t.split())
 
 
@@ -201,6 +201,24 @@ def _exclaimed(words: list[str], i: int) -> bool:
     more of them after it ("oh no", "no no no"), or the idiom "no way" (:data:`EXCLAIMED_NO`) ending the clause."""
     return words[i] in BARE_NO and (all(w in BARE_NO for w in words[i + 1:])
                                     or " ".join(words[i:]) in EXCLAIMED_NO)
+
+
+def function_words_only(text: str) -> bool:
+    """Whether normalised ``text`` is made only of intensity words, negations, fillers and conjunctions
+    ("very", "not so", "i am", "sehr"), so that it names no feeling; a bare "no" exclaims ("no!",
+    :func:`_exclaimed`) and is not counted."""
+    words = text.split()
+    if not words or any(_exclaimed(words, i) for i in range(len(words))):
+        return False
+    while words:
+        for table in (NEGATIONS, FILLERS, INTENSITY_WORDS, CONJUNCTIONS):
+            rest, found = _strip_phrase(words, table)
+            if found is not None:
+                words = rest
+                break
+        else:
+            return False
+    return True
 
 
 def parse_clause(clause: str) -> Clause:

@@ -131,15 +131,19 @@ class PromptIndex:
 
     @functools.cached_property
     def rows(self) -> dict[str, int]:
-        """Training prompt in lower case → its row (the first, where two differ only in case)."""
+        """Training prompt in lower case, and as the prompt path normalises it (:func:`semantics.normalize`:
+        "really?!" → really), → its row (the first, where two read the same)."""
+        from .semantics import normalize
+
         out: dict[str, int] = {}
         for i, t in enumerate(self.texts):
             out.setdefault(t.lower(), i)
+            out.setdefault(normalize(t), i)
         return out
 
     @functools.cached_property
     def known(self) -> frozenset[str]:
-        """The training prompts in lower case, as a set."""
+        """The training prompts in lower case and normalised (:attr:`rows`), as a set."""
         return frozenset(self.rows)
 
 

@@ -30,6 +30,10 @@ table; its *weak candidates* (each emotion's best-voted training word and its sh
 encoder's reading of the word only where the candidates contradict it
 (:func:`visemo.emotion.prompts._overrule`).
 
+The WordNet table also lists the English words that name things (``things.tsv``: "tractor", "bananas",
+"stapler"; built by :func:`visemo.train.emotion_wordnet.build_things`); :func:`thing` finds a prompt that is
+one of them alone, which the prompt path refuses: the emotion head took most such words for emotions.
+
 Nothing is downloaded; WordNet and the thesauri are not needed at run time.  Where a model folder is
 absent the text path runs without that table.
 """
@@ -56,6 +60,10 @@ SUFFIX_RULES: tuple[tuple[str, str], ...] = (
     ("est", "e"), ("est", ""), ("er", "e"), ("er", ""),         # adjectives
 )  # no "-ly" rule: WordNet lists its adverbs, and the table maps them to the lexicon's adverbs
 
+# English words that may stand before a noun that names a thing (:func:`thing`).
+DETERMINERS = frozenset({"a", "an", "the", "some", "any", "my", "your", "his", "her", "its", "our", "their",
+                         "this", "that", "these", "those"})
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -70,13 +78,15 @@ class Entry:
 @dataclass(frozen=True)
 class WordTable:
     """``words`` {word: :class:`Entry`}, ``exceptions`` {irregular form: lemma}, the (suffix, replacement)
-    ``rules`` tried in order on a word the table lacks, and ``weak`` {word: ((anchor, share), …)}: the
-    candidates of a word left out of ``words`` (:func:`candidates`)."""
+    ``rules`` tried in order on a word the table lacks, ``weak`` {word: ((anchor, share), …)}: the
+    candidates of a word left out of ``words`` (:func:`candidates`), and ``things``: the words (and their
+    plurals) that name things (:func:`thing`)."""
 
     words: dict[str, Entry]
     exceptions: dict[str, str]
     rules: tuple[tuple[str, str], ...] = SUFFIX_RULES
     weak: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    things: frozenset[str] = frozenset()
 
     def _find(self, word: str, table: dict):
         """The value ``table`` has for ``word`` (lower case), its hyphen/space variants or its lemma."""
@@ -140,6 +150,12 @@ class WordTables:
                 return found
         return ()
 
+    def names_a_thing(self, word: str) -> bool:
+        """Whether ``word`` is a thing word of a table (:func:`thing`) and no table has an entry or candidates
+        for it."""
+        return any(word in t.things for t in self.tables) and self.lookup(word) is None and \
+            not self.candidates(word)
+
     def lookup(self, word: str) -> Entry | None:
         """``word`` itself where it is a training word in any table (0 steps: French "spleen" stays spleen,
         not WordNet's choleric); else the entry of the first table that has ``word`` or one of its lemmas;
@@ -164,7 +180,8 @@ def _read_table(m: models.Model) -> WordTable:
     weak: dict[str, list[tuple[str, float]]] = {}
     for w, a, v in (_read_tsv(m.file("weak")) if "weak" in files else ()):
         weak.setdefault(w, []).append((a, float(v)))
-    return WordTable(words, exceptions, rules, {w: tuple(c) for w, c in weak.items()})
+    things = frozenset(w for w, in _read_tsv(m.file("things"))) if "things" in files else frozenset()
+    return WordTable(words, exceptions, rules, {w: tuple(c) for w, c in weak.items()}, things)
 
 
 @functools.lru_cache(maxsize=4)
@@ -195,6 +212,20 @@ def candidates(core: str, words: WordTables | None = None) -> tuple[tuple[str, f
     if words is None or not core or " " in core:
         return ()
     return words.candidates(core)
+
+
+def thing(core: str, words: WordTables | None = None) -> str | None:
+    """The word of a ``core`` that is one English word naming a thing, after determiners ("the tractor",
+    "bananas", "my pencil": its first and most WordNet noun senses an object, food, plant, animal, substance,
+    place, time or quantity, with no adjective or feeling sense; ``things.tsv``, built by
+    :func:`visemo.train.emotion_wordnet.build_things`); None for anything else or without the table."""
+    words = table() if words is None else words
+    parts = core.split()
+    while len(parts) > 1 and parts[0] in DETERMINERS:
+        parts = parts[1:]
+    if words is None or len(parts) != 1 or not words.names_a_thing(parts[0]):
+        return None
+    return parts[0]
 
 
 def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clause:

@@ -18,7 +18,8 @@ has :data:`MIN_SHARE` of the votes, gives its best-voted anchor as the word's re
 becomes "not <anchor>"; an emotion carried by a rare sense only is refused (:data:`SENSE_SHARES`, chosen so
 that few words of the emotion-free training sentences get one).  A lemma left out although its senses reach
 anchors keeps its *weak candidates* (:func:`build_weak`, ``weak.tsv``): the run time weighs them against the
-encoder's reading of the word.
+encoder's reading of the word.  The words that name things, not feelings (:func:`build_things`,
+``things.tsv``), are listed too: a prompt that is one of them alone is refused at run time.
 
 How far to walk was measured, not guessed: :func:`measure_steps` hides each single-word anchor (and its
 stem relatives, as the held-out set is built) and resolves it from the rest; the accuracy of words first
@@ -37,12 +38,14 @@ import argparse
 import functools
 import json
 import math
+import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import models
+from ..emotion import semantics
 from . import wordnet_db as W
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -67,6 +70,13 @@ SENSE_SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MAX_NEUTRAL_EMOTION = 0.03
 """The sense share used is the smallest candidate giving at most this share of emotion-free words an emotion."""
 MIN_SENSE_SHARE = 0.2   # default of Graph.resolve; main() sets the measured one
+# WordNet lexicographer files of things: noun.animal, noun.artifact, noun.food, noun.location, noun.object,
+# noun.plant, noun.quantity, noun.shape, noun.substance, noun.time.  A word whose first noun sense lies there,
+# with most of its nouns' rank weight, and that has no adjective or adverb sense and no sense of feeling
+# (noun.feeling, verb.emotion), names a thing, not a feeling (:func:`build_things`: "tractor", "stapler"
+# though a stapler is also a worker, "hammer" though it is also an ear bone and a verb).
+THING_NOUNS = frozenset({5, 6, 13, 15, 17, 20, 23, 25, 27, 28})
+THING_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -377,6 +387,58 @@ def build_weak(graph: Graph, words: dict, max_steps: int) -> dict[str, list[tupl
     return dict(sorted(out.items()))
 
 
+def _names_thing(synsets: dict[str, W.Synset], senses: list[str]) -> bool:
+    """Whether the synsets ``senses`` (WordNet's order, most frequent first within a part of speech) name a
+    thing: nouns and verbs only, none in :data:`FEELING_LEXFILES`, the first noun in :data:`THING_NOUNS` and
+    at least :data:`THING_SHARE` of the nouns' rank weight (``1 / (rank + 1)``) there."""
+    nouns = [s for s in senses if s[0] == "n"]
+    if not nouns or synsets[nouns[0]].lexfile not in THING_NOUNS or any(
+            s[0] not in "nv" or synsets[s].lexfile in FEELING_LEXFILES for s in senses):
+        return False
+    rank = [1 / (r + 1) for r in range(len(nouns))]
+    return sum(w for w, s in zip(rank, nouns) if synsets[s].lexfile in THING_NOUNS) >= THING_SHARE * sum(rank)
+
+
+def plural(noun: str) -> str:
+    """The regular English plural of ``noun`` ("box" → boxes, "city" → cities, "tractor" → tractors)."""
+    if noun.endswith("y") and noun[-2:-1] not in ("", *"aeiou"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def build_things(synsets: dict[str, W.Synset], index: dict[str, list[str]], exceptions: dict,
+                 exclude: set[str], names: set[str] = frozenset()) -> list[str]:
+    """The one-word WordNet lemmas of three letters or more that name things (:func:`_names_thing`:
+    "tractor", "banana", "pencil"), with the plurals of those not in ``names`` (:func:`wordnet_db.names`;
+    WordNet's irregular plural, else the regular one), sorted.  Left out: words in ``exclude`` (anchors,
+    table entries, words with weak candidates, the prompt parser's function words), two-letter words ("oh"
+    is Ohio, "ha" hahnium), and a form that is also an inflection of a word with another kind of sense
+    ("shook" is a set of barrel staves, but also shake's past)."""
+    from ..emotion.wordnet import SUFFIX_RULES, suffix_forms
+
+    def thing(word: str) -> bool:
+        return word in index and _names_thing(synsets, index[word])
+
+    inflection_of: dict[str, list[str]] = defaultdict(list)
+    for table in exceptions.values():
+        for form, lemmas in table.items():
+            inflection_of[form].extend(lemmas)
+
+    def plain(form: str) -> bool:   # not an inflection of a word that is not a thing
+        return all(thing(lemma) for lemma in inflection_of.get(form, ())) and all(
+            thing(f) for f in suffix_forms(form, SUFFIX_RULES) if f in index)
+
+    lemmas = {w for w in index
+              if re.fullmatch(r"[a-z][a-z'-]{2,}", w) and w not in exclude and thing(w) and plain(w)}
+    common = lemmas - names
+    irregular = {form: ls for form, ls in exceptions.get("n", {}).items() if " " not in form}
+    plurals = {form for form, ls in irregular.items() if any(lemma in common for lemma in ls)}
+    plurals |= {plural(w) for w in common - {lemma for ls in irregular.values() for lemma in ls}}
+    out = lemmas | {p for p in plurals if p not in exclude and (p not in index or thing(p)) and
+                    all(thing(l) for l in inflection_of.get(p, ()))}
+    return sorted(out)
+
+
 def weak_rows(weak: dict[str, list[tuple[str, float]]]) -> tuple[list[str], list[tuple]]:
     """The ``weak.tsv`` columns and rows (word, anchor, share: one row a candidate, largest share first)."""
     return ["word", "anchor", "share"], [(w, a, f"{v:.2f}") for w, cands in weak.items() for a, v in cands]
@@ -396,15 +458,19 @@ def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> di
     return files
 
 
-def write_tables(words: dict, exc: dict, out: Path, weak: dict | None = None) -> dict[str, dict]:
+def write_tables(words: dict, exc: dict, out: Path, weak: dict | None = None,
+                 things: list[str] | None = None) -> dict[str, dict]:
     """Write ``words.tsv`` (word, anchor, steps, negated 0/1) and ``exceptions.tsv`` (form, lemma), one
-    row a word, sorted, and ``weak.tsv`` (:func:`weak_rows`) where ``weak`` is given; ``words`` is
-    {word: [anchor, steps, negated]}.  Returns the card's ``files``."""
+    row a word, sorted, ``weak.tsv`` (:func:`weak_rows`) where ``weak`` is given and ``things.tsv`` (one
+    word a row, :func:`build_things`) where ``things`` is; ``words`` is {word: [anchor, steps, negated]}.
+    Returns the card's ``files``."""
     tables = {"words": (["word", "anchor", "steps", "negated"],
                         sorted((w, a, s, n) for w, (a, s, n) in words.items())),
               "exceptions": (["form", "lemma"], list(exc.items()))}
     if weak is not None:
         tables["weak"] = weak_rows(weak)
+    if things is not None:
+        tables["things"] = (["word"], [(w,) for w in things])
     return write_tsv(out, tables)
 
 
@@ -429,7 +495,11 @@ def main() -> None:
     print(f"sense share {share}")
     words, exc = build_table(graph, exceptions, max_steps, share)
     weak = build_weak(graph, words, max_steps)
-    files = write_tables(words, exc, args.out, weak)
+    function_words = {w for ws in (semantics.INTENSITY_WORDS, semantics.NEGATIONS, semantics.FILLERS,
+                                   semantics.CONJUNCTIONS, semantics.BARE_NO) for w in ws}
+    things = build_things(synsets, index, exceptions, set(words) | set(exc) | set(weak) | function_words,
+                          W.names(folder))
+    files = write_tables(words, exc, args.out, weak, things)
     counts = Counter(v[1] for v in words.values())
     card = {
         "name": "emotion_wordnet",
@@ -439,12 +509,15 @@ def main() -> None:
                         "of WordNet links between them and whether the word negates it (words.tsv); for the "
                         "words left out whose senses reach anchors, each emotion's best-voted anchor and its "
                         "share of the votes (weak.tsv); used by visemo.emotion.wordnet for words the text "
-                        "encoder was not trained on."),
+                        "encoder was not trained on; and the words that name things (things.tsv: nouns whose "
+                        "first and most senses are objects, foods, plants, animals, substances, places, times or "
+                        "quantities, with no adjective or feeling sense), which a prompt of that word alone is "
+                        "refused for."),
         "files": files,
         "entries": {"words": len(words), "anchors": len(graph.anchors),
                     "negated": sum(v[2] for v in words.values()),
                     "by_steps": {str(k): counts[k] for k in sorted(counts)}, "exceptions": len(exc),
-                    "weak": len(weak)},
+                    "weak": len(weak), "things": len(things)},
         "origin": {"resource": "Princeton WordNet 3.0 (Debian package wordnet-base)",
                    "files_read": ["data.adj", "data.adv", "data.noun", "data.verb", "index.*", "*.exc"],
                    "licence": "WordNet 3.0 licence (permissive, GPL-compatible); notice below",
@@ -455,6 +528,7 @@ def main() -> None:
                   "links": sorted(LINKS), "decay": DECAY, "min_share": MIN_SHARE, "min_sense_share": share,
                   "max_neutral_emotion": MAX_NEUTRAL_EMOTION,
                   "min_step_accuracy": MIN_STEP_ACCURACY, "max_steps": max_steps,
+                  "thing_lexfiles": sorted(THING_NOUNS), "thing_share": THING_SHARE,
                   "seconds": round(time.perf_counter() - started, 1)},
         "step_measurement": {
             "method": ("leave-one-out over the single-word anchors in WordNet: hide the word and its stem "

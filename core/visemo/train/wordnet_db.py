@@ -85,6 +85,21 @@ def read_index(folder: Path) -> dict[str, list[str]]:
     return out
 
 
+def names(folder: Path) -> set[str]:
+    """The noun lemmas (lower case) that ``data.noun`` writes capitalised wherever they occur: names of
+    people, places, months and taxa ("Tokyo", "June", "Notonectidae"), which take no plural."""
+    upper, lower = set(), set()
+    with open(folder / "data.noun", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("  "):
+                continue
+            fields = line.split(" | ")[0].split()
+            for i in range(int(fields[3], 16)):
+                word = fields[4 + 2 * i]
+                (lower if word == word.lower() else upper).add(_lemma(word))
+    return upper - lower
+
+
 def read_exceptions(folder: Path) -> dict[str, dict[str, list[str]]]:
     """{pos: {inflected form: lemmas}} from ``adj.exc``, ``adv.exc``, ``noun.exc``, ``verb.exc``."""
     out: dict[str, dict[str, list[str]]] = {}
