@@ -382,3 +382,18 @@ def test_a_trained_prompt_with_punctuation_is_known_as_typed():
     for text, label in (("really?!", "surprised"), ("what?!", "surprised"), ("¡no me digas!", "surprised")):
         e = resolve_prompt(text)
         assert e.label == label and e.reading == semantics.normalize(text), text
+
+
+def test_a_compound_typed_with_spaces_is_found_as_the_tables_write_it():
+    """"light hearted" is WordNet's light-hearted (it read sad from the encoder), "so so" the trained so-so
+    (not "so" said twice, which the intensity rule would strip), also inside a longer prompt."""
+    from visemo.emotion import wordnet
+
+    assert wordnet.spellings("light hearted") == ("light hearted", "light-hearted", "lighthearted")
+    tables = wordnet.table()
+    assert tables.joined("so so") == "so-so" and tables.joined("down hearted") == "downhearted"
+    assert tables.joined("very sad") == "very sad" and tables.joined("sad") == "sad"
+    e = resolve_prompt("light hearted")
+    assert (e.label, e.reading) == ("happy", "cheerful")
+    assert resolve_prompt("so so").reading == "so-so"
+    assert resolve_prompt("very light hearted").reading == "cheerful"

@@ -295,6 +295,9 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     raises :class:`_NoEmotion`."""
     if text in SYNONYMS:
         return _basic(SYNONYMS[text], prompt, text if text != typed else "")
+    tables = wordnet.table()
+    if tables is not None and not _trained(text, encoder):
+        text = tables.joined(text)      # "so so" is so-so, not "so" said twice
     if semantics.function_words_only(text) and not _trained(text, encoder):
         raise _NoEmotion(f"{text!r} says how strongly or whether, not which feeling")
     parts = semantics.split_clauses(text)

@@ -89,8 +89,9 @@ class WordTable:
     things: frozenset[str] = frozenset()
 
     def _find(self, word: str, table: dict):
-        """The value ``table`` has for ``word`` (lower case), its hyphen/space variants or its lemma."""
-        for w in dict.fromkeys((word, word.replace("-", " "), word.replace("-", ""))):
+        """The value ``table`` has for ``word`` (lower case), its hyphen/space variants (:func:`spellings`) or
+        its lemma."""
+        for w in spellings(word):
             if w in table:
                 return table[w]
         if " " in word:
@@ -110,6 +111,13 @@ class WordTable:
     def candidates(self, word: str) -> tuple[tuple[str, float], ...]:
         """The weak candidates of ``word`` or its lemma, found as :meth:`lookup` finds entries; () if none."""
         return self._find(word, self.weak) or ()
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """``word`` and its hyphen/space variants, in the order they are looked up: "light hearted" is also
+    light-hearted and lighthearted, "heart-broken" heart broken and heartbroken."""
+    return tuple(dict.fromkeys((word, word.replace("-", " "), word.replace("-", ""), word.replace(" ", "-"),
+                                word.replace(" ", ""))))
 
 
 def suffix_forms(word: str, rules: tuple[tuple[str, str], ...]):
@@ -149,6 +157,15 @@ class WordTables:
             if found:
                 return found
         return ()
+
+    def joined(self, text: str) -> str:
+        """``text`` written as a table has it where that is with hyphens or closed up ("so so" → so-so,
+        "light hearted" → light-hearted), else ``text``."""
+        if " " in text and not any(text in t.words for t in self.tables):
+            for w in spellings(text)[1:]:
+                if " " not in w and any(w in t.words for t in self.tables):
+                    return w
+        return text
 
     def names_a_thing(self, word: str) -> bool:
         """Whether ``word`` is a thing word of a table (:func:`thing`) and no table has an entry or candidates
