@@ -349,6 +349,9 @@ def test_a_word_that_names_a_thing_is_refused():
     for text in nouns + ["the tractor", "my pencil", "some bananas", "Tractors!", "very banana", "not a guitar"]:
         with pytest.raises(PromptError, match="names a thing, not a feeling"):
             resolve_prompt(text)
+    with pytest.raises(PromptError, match="pepper, bread name things, not a feeling"):
+        resolve_prompt("pepper and bread")
+    assert resolve_prompt("happy and banana").label == "happy"   # one clause names a feeling
     assert wordnet.thing("a spider on my pillow") is None and wordnet.thing("tractor") == "tractor"
     for word, label in (("forlorn", "sad"), ("terrified", "fearful"), ("jubilant", "happy"), ("furious", "angry")):
         assert wordnet.thing(word) is None and resolve_prompt(word).label == label

@@ -307,9 +307,10 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     clauses = [wordnet.rewrite(_parse(c, encoder)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
-    if len(clauses) == 1 and not _trained(clauses[0].text, encoder) and \
-            (thing := wordnet.thing(clauses[0].core)) is not None:
-        raise _NoEmotion(f"{thing!r} names a thing, not a feeling")
+    things = [wordnet.thing(c.core) for c in clauses if not _trained(c.text, encoder)]
+    if len(things) == len(clauses) and all(things):     # "tractor", "the bananas", "salt and pepper"
+        what = f"{things[0]!r} names a thing" if len(things) == 1 else f"{', '.join(things)} name things"
+        raise _NoEmotion(f"{what}, not a feeling")
     found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None and len(clauses) > 1:  # "my dog ran away and never came back": read it whole
         clauses = [wordnet.rewrite(_parse(text, encoder))]
