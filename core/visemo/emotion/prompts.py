@@ -308,7 +308,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
     things = [wordnet.thing(c.core) for c in clauses if not _trained(c.text, encoder)]
-    if len(things) == len(clauses) and all(things):     # "tractor", "the bananas", "salt and pepper"
+    if len(things) == len(clauses) and all(things):     # "tractor", "the bananas", "pepper and bread"
         what = f"{things[0]!r} names a thing" if len(things) == 1 else f"{', '.join(things)} name things"
         raise _NoEmotion(f"{what}, not a feeling")
     found, failed, prob = _resolve_clauses(clauses, encoder)
