@@ -359,15 +359,20 @@ def test_a_word_that_names_a_thing_is_refused():
     assert resolve_prompt("oh!").label == "surprised" and wordnet.thing("oh") is None
 
 
-def test_intensity_and_negation_words_alone_are_refused():
-    """"very", "not so", "i am" or "sehr" say how strongly or whether, not which feeling: refused (they read
-    as sad, fearful or, through the German thesaurus, hopeless); a bare "no" is an exclamation."""
-    for text in ("very", "not so", "i am", "sehr", "extremely", "a bit", "très", "muy", "not"):
+def test_intensity_negation_and_discourse_words_alone_are_refused():
+    """"very", "not so", "i am" or "sehr" say how strongly or whether, and "well, maybe", "listen" or "alors,
+    bon" hold a conversation together: none names a feeling, so they are refused (they read as sad, fearful,
+    angry or, through the German thesaurus, hopeless; an --emotion auto sentence "Listen." got an angry key).
+    A bare "no" is an exclamation, a trained word ("okay") reads as trained, and a feeling after a discourse
+    word still reads."""
+    for text in ("very", "not so", "i am", "sehr", "extremely", "a bit", "très", "muy", "not", "well, maybe",
+                 "listen", "I see", "of course", "alors, bon", "ok, listen", "pues", "allora"):
         assert semantics.function_words_only(semantics.normalize(text)), text
-        with pytest.raises(PromptError, match="says how strongly or whether, not which feeling"):
+        with pytest.raises(PromptError, match="has no word for a feeling in it"):
             resolve_prompt(text)
     assert not semantics.function_words_only("no") and not semantics.function_words_only("very sad")
     assert resolve_prompt("very sad").label == "sad" and resolve_prompt("no!").label == "surprised"
+    assert resolve_prompt("okay").reading == "okay" and resolve_prompt("well, I am angry").label == "angry"
 
 
 def test_a_trained_prompt_with_punctuation_is_known_as_typed():

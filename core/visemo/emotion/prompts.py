@@ -299,7 +299,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     if tables is not None and not _trained(text, encoder):
         text = tables.joined(text)      # "so so" is so-so, not "so" said twice
     if semantics.function_words_only(text) and not _trained(text, encoder):
-        raise _NoEmotion(f"{text!r} says how strongly or whether, not which feeling")
+        raise _NoEmotion(f"{text!r} has no word for a feeling in it")
     parts = semantics.split_clauses(text)
     if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
         # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)

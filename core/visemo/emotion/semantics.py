@@ -75,6 +75,19 @@ EXCLAIMED_NO: tuple[str, ...] = ("no way",)
 CONJUNCTIONS = ("and", "but", "yet", "while", "et", "mais", "und", "aber", "y", "pero",
                 "ma", "e", "mas")
 _SPLIT = re.compile(r"\s*(?:[,;/+&]|\b(?:" + "|".join(CONJUNCTIONS) + r")\b)\s*")
+# Words that hold a conversation together and name no feeling: a prompt (or an --emotion auto sentence)
+# made only of these and the words above ("well, maybe", "listen", "alors, bon") names none (a trained one
+# alone, "okay" or "hmm", is still read as trained).
+DISCOURSE_WORDS: tuple[str, ...] = (
+    "ok", "okay", "hmm", "erm", "right", "well", "maybe", "perhaps", "of course", "i see", "uh huh", "mm hmm",
+    "mhm", "um", "uh", "wait", "listen", "look", "hello", "hi", "please", "excuse me", "pardon", "anyway",
+    "actually", "basically", "you know", "i mean", "let's see", "then", "now",
+    "bon", "alors", "ben", "euh", "bref", "voilà", "d'accord", "enfin", "bonjour", "salut", "s'il vous plaît",
+    "also", "na", "ähm", "äh", "halt", "eben", "ja", "genau", "hallo", "bitte", "moment",
+    "pues", "bueno", "vale", "o sea", "hola", "por favor", "a ver", "entonces",
+    "allora", "beh", "ecco", "cioè", "ciao", "dunque", "insomma", "per favore", "va bene",
+    "então", "tipo", "olá", "oi", "pois", "né", "tá",
+)
 
 # How strongly an adverb ("sadly surprised") adds its emotion to the adjective's.
 ADVERB_WEIGHT = 0.7
@@ -204,19 +217,16 @@ def _exclaimed(words: list[str], i: int) -> bool:
 
 
 def function_words_only(text: str) -> bool:
-    """Whether normalised ``text`` is made only of intensity words, negations, fillers and conjunctions
-    ("very", "not so", "i am", "sehr"), so that it names no feeling; a bare "no" exclaims ("no!",
-    :func:`_exclaimed`) and is not counted."""
-    words = text.split()
+    """Whether normalised ``text`` is made only of intensity words, negations, fillers, conjunctions and
+    discourse words ("very", "not so", "i am", "sehr", "well maybe", "listen"), so that it names no feeling;
+    a bare "no" exclaims ("no!", :func:`_exclaimed`) and is not counted."""
+    words = re.sub(r"[,;/+&]", " ", text).split()
     if not words or any(_exclaimed(words, i) for i in range(len(words))):
         return False
+    phrases = (*NEGATIONS, *FILLERS, *INTENSITY_WORDS, *CONJUNCTIONS, *DISCOURSE_WORDS)
     while words:
-        for table in (NEGATIONS, FILLERS, INTENSITY_WORDS, CONJUNCTIONS):
-            rest, found = _strip_phrase(words, table)
-            if found is not None:
-                words = rest
-                break
-        else:
+        words, found = _strip_phrase(words, phrases)    # the longest first: "i see" before "i"
+        if found is None:
             return False
     return True
 

@@ -496,7 +496,7 @@ def main() -> None:
     words, exc = build_table(graph, exceptions, max_steps, share)
     weak = build_weak(graph, words, max_steps)
     function_words = {w for ws in (semantics.INTENSITY_WORDS, semantics.NEGATIONS, semantics.FILLERS,
-                                   semantics.CONJUNCTIONS, semantics.BARE_NO) for w in ws}
+                                   semantics.CONJUNCTIONS, semantics.BARE_NO, semantics.DISCOURSE_WORDS) for w in ws}
     things = build_things(synsets, index, exceptions, set(words) | set(exc) | set(weak) | function_words,
                           W.names(folder))
     files = write_tables(words, exc, args.out, weak, things)
