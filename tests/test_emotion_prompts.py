@@ -373,6 +373,9 @@ def test_intensity_negation_and_discourse_words_alone_are_refused():
     assert not semantics.function_words_only("no") and not semantics.function_words_only("very sad")
     assert resolve_prompt("very sad").label == "sad" and resolve_prompt("no!").label == "surprised"
     assert resolve_prompt("okay").reading == "okay" and resolve_prompt("well, I am angry").label == "angry"
+    from visemo.emotion.auto import _text_prompt      # --emotion auto keys such a line neutral
+
+    assert _text_prompt("Listen.") == ("neutral", "neutral") and _text_prompt("I hate you!")[1] == "angry"
 
 
 def test_a_trained_prompt_with_punctuation_is_known_as_typed():
