@@ -307,7 +307,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     clauses = [wordnet.rewrite(_parse(c, encoder)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
         raise _NoEmotion("it names no emotion")
-    things = [wordnet.thing(c.core) for c in clauses if not _trained(c.text, encoder)]
+    things = [wordnet.thing(c.core, tables) for c in clauses if tables is not None and not _trained(c.text, encoder)]
     if len(things) == len(clauses) and all(things):     # "tractor", "the bananas", "pepper and bread"
         what = f"{things[0]!r} names a thing" if len(things) == 1 else f"{', '.join(things)} name things"
         raise _NoEmotion(f"{what}, not a feeling")

@@ -88,6 +88,9 @@ DISCOURSE_WORDS: tuple[str, ...] = (
     "allora", "beh", "ecco", "cioè", "ciao", "dunque", "insomma", "per favore", "va bene",
     "então", "tipo", "olá", "oi", "pois", "né", "tá",
 )
+# Every word and phrase above that names no feeling (:func:`function_words_only`; the list of things leaves
+# them out).
+FUNCTION_WORDS: tuple[str, ...] = (*NEGATIONS, *FILLERS, *INTENSITY_WORDS, *CONJUNCTIONS, *DISCOURSE_WORDS)
 
 # How strongly an adverb ("sadly surprised") adds its emotion to the adjective's.
 ADVERB_WEIGHT = 0.7
@@ -223,9 +226,8 @@ def function_words_only(text: str) -> bool:
     words = re.sub(r"[,;/+&]", " ", text).split()
     if not words or any(_exclaimed(words, i) for i in range(len(words))):
         return False
-    phrases = (*NEGATIONS, *FILLERS, *INTENSITY_WORDS, *CONJUNCTIONS, *DISCOURSE_WORDS)
     while words:
-        words, found = _strip_phrase(words, phrases)    # the longest first: "i see" before "i"
+        words, found = _strip_phrase(words, FUNCTION_WORDS)    # the longest first: "i see" before "i"
         if found is None:
             return False
     return True

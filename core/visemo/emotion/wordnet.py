@@ -171,7 +171,7 @@ class WordTables:
         """Whether ``word`` is a thing word of a table (:func:`thing`) and no table has an entry or candidates
         for it."""
         return any(word in t.things for t in self.tables) and self.lookup(word) is None and \
-            not self.candidates(word)
+            not any(t.candidates(word) for t in self.tables)
 
     def lookup(self, word: str) -> Entry | None:
         """``word`` itself where it is a training word in any table (0 steps: French "spleen" stays spleen,

@@ -495,9 +495,7 @@ def main() -> None:
     print(f"sense share {share}")
     words, exc = build_table(graph, exceptions, max_steps, share)
     weak = build_weak(graph, words, max_steps)
-    function_words = {w for ws in (semantics.INTENSITY_WORDS, semantics.NEGATIONS, semantics.FILLERS,
-                                   semantics.CONJUNCTIONS, semantics.BARE_NO, semantics.DISCOURSE_WORDS) for w in ws}
-    things = build_things(synsets, index, exceptions, set(words) | set(exc) | set(weak) | function_words,
+    things = build_things(synsets, index, exceptions, {*words, *exc, *weak, *semantics.FUNCTION_WORDS},
                           W.names(folder))
     files = write_tables(words, exc, args.out, weak, things)
     counts = Counter(v[1] for v in words.values())
