@@ -211,7 +211,8 @@ def overruling_emotion(own: str, votes: list[tuple[str, float]], own_max: float 
 def vocabulary(encoder: str | None = None) -> spelling.Vocabulary:
     """The words a prompt may use (:class:`spelling.Vocabulary`): the basic-emotion synonyms, the function
     words of :mod:`semantics`, the word tables' entries (and their inflections) and the single-word training
-    prompts of the encoder's index; the word filter (``models/word_filter``) says what else is a word.
+    prompts of the encoder's index; the word filter (``models/word_filter``) and the words of the index's
+    phrases say what else is a word.
     Built once per models folder and encoder."""
     from .. import paths
     from .space import encoder_name
@@ -241,9 +242,11 @@ def _vocabulary(folder: str, encoder: str) -> spelling.Vocabulary:
         return None if e is None else ("not " if e.negated else "") + e.anchor
 
     words = word_filter()
+    # a word of a training phrase is a word ("augen" in "große augen" is no slip for "augean")
+    trained = frozenset(w for t in index.known for w in t.split()) if index is not None else frozenset()
 
     def is_word(word: str) -> bool:   # without the filter nothing is corrected
-        return words is None or word in words
+        return words is None or word in words or word in trained
 
     return spelling.Vocabulary(meanings, lookup, function_words - set(semantics.FILLERS), is_word)
 
@@ -328,11 +331,29 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
 
 
 def _parse(clause: str, encoder: str | None) -> semantics.Clause:
-    """:func:`semantics.parse_clause`, except that a trained prompt is never negated by the rule: the model
-    learnt what it means ("pas rassuré" is fearful, "not worth my time" contemptuous, "no way, you grew a
-    beard" surprised, and Portuguese "no fundo do poço", at the bottom of the well, is sad)."""
+    """:func:`semantics.parse_clause`, except that a trained prompt is read whole where the rule would negate
+    it or leave a core of another basic emotion than the prompt's, or one the model was not trained on: the
+    model learnt what it means ("pas rassuré" is fearful, "not worth my time" contemptuous, "no way, you grew
+    a beard" surprised, Portuguese "no fundo do poço", at the bottom of the well, is sad; "so what" is
+    contemptuous, not "what" said more strongly).  Where the core keeps the prompt's emotion ("très triste")
+    the rule stands, and its intensity word scales the core."""
     c = semantics.parse_clause(clause)
-    return semantics.Clause(clause, clause) if c.negated and _trained(clause, encoder) else c
+    if c.core == clause or not _trained(clause, encoder):
+        return c
+    if c.negated:
+        return semantics.Clause(clause, clause)
+    core = SYNONYMS.get(c.core) or _trained_label(c.core, encoder)
+    return c if core == _trained_label(clause, encoder) else semantics.Clause(clause, clause)
+
+
+def _trained_label(text: str, encoder: str | None) -> str | None:
+    """The basic emotion of the expression ``text`` was trained on, or None where it is not a training
+    prompt."""
+    from .space import encoder_name, prompt_index
+
+    index = prompt_index(encoder_name(encoder))
+    target = index.targets.get(text) if index is not None else None
+    return None if target is None else nearest_basic(target)
 
 
 def _trained(text: str, encoder: str | None) -> bool:
