@@ -64,6 +64,8 @@ def test_intensity_words_scale():
     assert smile[0] == pytest.approx(0.85 * semantics.INTENSITY_WORDS["slightly"], abs=1e-6)
     frown = [ch(resolve_prompt(p), "mouthFrown") for p in ("un peu triste", "triste", "très triste")]
     assert frown[0] < frown[1] < frown[2]
+    for word in ("barely", "hardly", "scarcely"):        # scarcely at all: a fifth of the face
+        assert ch(resolve_prompt(f"{word} happy"), "mouthSmile") == pytest.approx(0.85 * 0.2, abs=1e-6), word
 
 
 def test_negation():

@@ -24,7 +24,7 @@ from .facs import EMOTION_AUS, au_vector
 # Intensity words → scale of the expression (1 = the prototype).  Longest match first.
 INTENSITY_WORDS: dict[str, float] = {
     # English
-    "barely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3, "a little bit": 0.4,
+    "barely": 0.2, "hardly": 0.2, "scarcely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3, "a little bit": 0.4,
     "a little": 0.4, "a bit": 0.4, "a touch": 0.4, "mildly": 0.4, "kind of": 0.5, "sort of": 0.5,
     "somewhat": 0.55, "moderately": 0.6, "rather": 0.75, "fairly": 0.7, "pretty": 0.8,
     "quite": 0.8, "really": 1.2, "very": 1.25, "so": 1.2, "truly": 1.2, "deeply": 1.3,
