@@ -198,6 +198,28 @@ def test_things_are_nouns_whose_first_and_most_senses_are_things():
     assert E.plural("box") == "boxes" and E.plural("city") == "cities" and E.plural("day") == "days"
 
 
+def test_a_thing_gets_no_entry_from_a_rarer_noun_sense():
+    """A word that names a thing and reaches an anchor only through a rarer noun sense ("peach", also an
+    attractive person) gets neither an entry nor weak candidates, and is listed as a thing; one whose verb
+    reaches the anchor ("baffle": a board, but also to puzzle) keeps its entry."""
+    from visemo.train import emotion_wordnet as E
+    from visemo.train.wordnet_db import Synset
+
+    synsets = {"n0": Synset("n0", 12, ("shock",), ()),                       # noun.feeling
+               "n1": Synset("n1", 13, ("peach",), ()),                       # noun.food
+               "n2": Synset("n2", 18, ("peach",), (("+", "n0"),)),           # noun.person, derived
+               "n3": Synset("n3", 6, ("baffle",), ()),                       # noun.artifact
+               "v1": Synset("v1", 31, ("baffle",), (("+", "n0"),))}          # verb.cognition
+    index = {"shock": ["n0"], "peach": ["n1", "n2"], "baffle": ["n3", "v1"]}
+    graph = E.Graph(synsets, index, {"shock": E.Anchor("shock", "surprised", "surprised", False)})
+    assert graph.resolve("peach", 2) == ("shock", 1, False)     # what the senses alone say
+    assert graph.thing_only("peach", 2) and not graph.thing_only("baffle", 2)
+    words, _ = E.build_table(graph, {"n": {}, "v": {}, "a": {}, "r": {}}, 2, sense_share=0.2)
+    assert "peach" not in words and words["baffle"] == ["shock", 1, 0]
+    assert "peach" not in E.build_weak(graph, words, 2)
+    assert "peach" in E.build_things(synsets, index, {"n": {}, "v": {}, "a": {}, "r": {}}, exclude=set(words))
+
+
 @pytest.mark.skipif(not (WORDNET_DIR / "data.adj").is_file(), reason="wordnet-base is not installed")
 def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     """Rebuilt from WordNet, the table is the shipped one."""

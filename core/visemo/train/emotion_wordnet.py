@@ -223,6 +223,15 @@ class Graph:
                   key=lambda k: (-anchor_score[k], steps_of[k], k[0]))  # best voted, nearest, then A→Z
         return key[0], steps_of[key], negated
 
+    def thing_only(self, word: str, max_steps: int) -> bool:
+        """Whether ``word`` names a thing (:func:`_names_thing`) and none of its verb senses reaches an anchor
+        within ``max_steps`` links: whatever emotion its nouns reach comes from a rarer sense than the thing
+        ("peach", also an attractive person, → shock), whereas a verb can name a feeling of its own
+        ("baffle", "grouse", "needle")."""
+        senses = self.index.get(word, [])
+        return _names_thing(self.synsets, senses) and not any(
+            s[0] == "v" and self.walk(s, max_steps, frozenset()) is not None for s in senses)
+
     def candidates(self, word: str, max_steps: int, hidden=frozenset()) -> list[tuple[str, float]]:
         """The best-voted anchor of each emotion that ``word``'s senses reach (not through an antonym), with
         that emotion's share of the votes (:func:`candidate_shares`)."""
@@ -359,10 +368,12 @@ def adverb_form(graph: Graph, anchor: str) -> str:
 
 def build_table(graph: Graph, exceptions: dict, max_steps: int,
                 sense_share: float | None = None) -> tuple[dict, dict]:
-    """({word: [anchor, steps, negated 0/1]}, {inflected form: lemma}) for every WordNet lemma in reach."""
+    """({word: [anchor, steps, negated 0/1]}, {inflected form: lemma}) for every WordNet lemma in reach, except
+    the words that name things and reach anchors through their nouns alone (:meth:`Graph.thing_only`: "peach"
+    → shock, "butter", one who butts, → belligerent)."""
     words: dict[str, list] = {a: [a, 0, 0] for a in graph.anchors}
     for lemma, senses in graph.index.items():
-        if lemma in words:
+        if lemma in words or graph.thing_only(lemma, max_steps):   # "peach" is no word for shock
             continue
         r = graph.resolve(lemma, max_steps, min_sense_share=sense_share)
         if r is None:
@@ -378,11 +389,13 @@ def build_table(graph: Graph, exceptions: dict, max_steps: int,
 
 def build_weak(graph: Graph, words: dict, max_steps: int) -> dict[str, list[tuple[str, float]]]:
     """{lemma: :meth:`Graph.candidates`} for every WordNet lemma the table (``words``) leaves out whose senses
-    reach anchors within ``max_steps`` links: no emotion won clearly enough to replace the word, but the run
-    time overrules an encoder reading that none of them supports (:func:`visemo.emotion.wordnet.candidates`)."""
+    reach anchors within ``max_steps`` links (not the words that name things, as in :func:`build_table`): no
+    emotion won clearly enough to replace the word, but the run time overrules an encoder reading that none
+    of them supports (:func:`visemo.emotion.wordnet.candidates`)."""
     out = {}
     for lemma in graph.index:
-        if lemma not in words and (c := graph.candidates(lemma, max_steps)):
+        if lemma not in words and not graph.thing_only(lemma, max_steps) and \
+                (c := graph.candidates(lemma, max_steps)):
             out[lemma] = c
     return dict(sorted(out.items()))
 
