@@ -78,6 +78,27 @@ def test_negation():
     assert e.label in ("sad", "neutral") and ch(e, "mouthSmile") < 0.05
 
 
+@pytest.mark.parametrize("text", ["neither happy nor sad", "i am neither happy nor sad", "not happy, not sad",
+                                  "weder froh noch traurig", "ni triste ni content", "ni feliz ni triste",
+                                  "né felice né triste", "nem feliz nem triste"])
+def test_neither_nor_denies_both(text):
+    """"Neither A nor B" negates both; what one negation makes ("not happy" is sad) another may deny."""
+    e = resolve_prompt(text)
+    assert e.label == "neutral" and np.abs(e.weights).max() < 0.05, (text, e.label)
+    assert semantics.correlative_negation("ni triste ni content") == "not triste, not content"
+    assert semantics.correlative_negation("neither of them came to the party nor called") == \
+        "neither of them came to the party nor called"            # a sentence, left to the model
+
+
+def test_a_negation_keeps_what_is_said_outright():
+    """Only what a negation made is dropped when another clause denies it: "sad but not very sad" stays sad,
+    "not happy" alone is still sad, and "both happy and sad" blends the two."""
+    assert resolve_prompt("sad but not very sad").label == "sad"
+    assert resolve_prompt("not happy").label == "sad"
+    both = resolve_prompt("both happy and sad")
+    assert {n for n, _ in both.similarities[:2]} == {"happy", "sad"} and both.reading == "happy, sad"
+
+
 def test_an_exclaimed_no_is_not_a_negation():
     """A bare "no" negates what follows it; with nothing of its own after it, it exclaims ("oh no")."""
     for text in ("oh no", "no no no", "ah non", "no way", "oh não"):

@@ -151,6 +151,7 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     texts = [cores[i] for i in need] + [clauses[i].text for i in whole]
     result = text_to_expression(texts, encoder) if need else None
     parts, styles, probs, read = [], [], [], list(clauses)
+    denied, by_negation = set(), []     # the emotions negated; the parts a negation made
     for i, c in enumerate(clauses):
         if c.core in SYNONYMS:
             w, prob = emotion_vector(SYNONYMS[c.core]), 1.0
@@ -168,11 +169,15 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
             if anchor is not None:
                 read[i] = replace(c, core=anchor)
         if c.negated:
+            denied.add(nearest_basic(w))
             w = semantics.negate(nearest_basic(w))
+            by_negation.append(len(parts))
         parts.append(semantics.scale(w, c.scale))
         probs.append(prob)
+    # what one negation makes, another may deny: "not happy, not sad" is neither, not the sad of "not happy"
+    kept = [p for i, p in enumerate(parts) if i not in by_negation or nearest_basic(p) not in denied]
     style = np.mean(styles, axis=0) if styles else None
-    return (semantics.blend(parts), style, min(probs), read), None, None
+    return (semantics.blend(kept or [np.zeros_like(parts[0])]), style, min(probs), read), None, None
 
 
 def _overrule(core: str, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str | None]:
@@ -303,6 +308,8 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
         text = tables.joined(text)      # "so so" is so-so, not "so" said twice
     if semantics.function_words_only(text) and not _trained(text, encoder):
         raise _NoEmotion(f"{text!r} has no word for a feeling in it")
+    if not _trained(text, encoder):
+        text = semantics.correlative_negation(text)     # "neither happy nor sad": "not happy, not sad"
     parts = semantics.split_clauses(text)
     if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
         # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)

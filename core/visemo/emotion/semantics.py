@@ -63,7 +63,7 @@ NEGATIONS: tuple[str, ...] = (
 FILLERS: tuple[str, ...] = (
     "i", "i'm", "im", "am", "i am", "feel", "feeling", "he", "she", "is", "are", "be", "looks", "look",
     "je", "suis", "il", "elle", "est", "ich", "bin", "er", "sie", "ist", "estoy", "está", "esta",
-    "soy", "es", "sono", "è", "e'", "sto", "estou", "sou", "está", "at all", "du tout",
+    "soy", "es", "sono", "è", "e'", "sto", "estou", "sou", "está", "at all", "du tout", "both",
 )
 MAX_NEGATED_WORDS = 4   # longer clauses with a negation are left whole to the model
 # A bare "no" negates what follows it ("no fear", "no estoy triste", "non sono triste"); with nothing of its
@@ -179,6 +179,25 @@ def normalize(text: str | None) -> str:
     t = t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     t = re.sub(r"[\"!?¡¿.…:()\[\]{}]+", " ", t)
     return " ".join(t.split())
+
+
+# "neither A nor B" in each language: (first word, second word); both name what is not felt.
+CORRELATIVE_NEGATIONS: tuple[tuple[str, str], ...] = (
+    ("neither", "nor"), ("weder", "noch"), ("ni", "ni"), ("né", "né"), ("nem", "nem"), ("nè", "nè"))
+_CORRELATIVE = [re.compile(rf"^(?:(.*?)\s+)?{a}\s+(.+?)\s+{b}\s+(.+)$") for a, b in CORRELATIVE_NEGATIONS]
+
+
+def correlative_negation(text: str) -> str:
+    """``text`` with "neither A nor B" (weder … noch, ni … ni, né … né, nem … nem) written as two negated
+    clauses, "not A, not B" (what comes before stays: "i am neither happy nor sad" → "i am not happy, not
+    sad"); ``text`` unchanged without that pattern, or where A or B is longer than :data:`MAX_NEGATED_WORDS`
+    (a sentence: "neither of them came nor called" is the model's to read)."""
+    for pattern in _CORRELATIVE:
+        m = pattern.match(text)
+        if m and max(len(m.group(2).split()), len(m.group(3).split())) <= MAX_NEGATED_WORDS:
+            head = f"{m.group(1)} " if m.group(1) else ""
+            return f"{head}not {m.group(2)}, not {m.group(3)}"
+    return text
 
 
 def split_clauses(text: str) -> list[str]:
