@@ -333,7 +333,7 @@ def no_feeling_refused(encoder: str) -> list[tuple[str, int, float, float]]:
 
     on = {g: refused(t) for g, t in NO_FEELING.items()}
     real = (prompts.wordnet.thing, semantics.function_words_only)
-    prompts.wordnet.thing, semantics.function_words_only = (lambda core: None), (lambda text: False)
+    prompts.wordnet.thing, semantics.function_words_only = (lambda core, words=None: None), (lambda text: False)
     try:
         off = {g: refused(t) for g, t in NO_FEELING.items()}
     finally:
