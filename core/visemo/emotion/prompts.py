@@ -367,8 +367,7 @@ def _trained_label(text: str, encoder: str | None) -> str | None:
     from .space import encoder_name, prompt_index
 
     index = prompt_index(encoder_name(encoder))
-    target = index.targets.get(text) if index is not None else None
-    return None if target is None else nearest_basic(target)
+    return nearest_basic(index.target(text)) if index is not None and text in index.known else None
 
 
 def _trained(text: str, encoder: str | None) -> bool:

@@ -115,14 +115,15 @@ def text_to_expression(texts: list[str], encoder: str | TextEncoder | None = Non
     return _as_trained(TextResult(out.expression[:n], out.style[:n], prob), texts, stored, index)
 
 
-def _as_trained(result: TextResult, texts: list[str], stored: dict[int, int], index) -> TextResult:
+def _as_trained(result: TextResult, texts: list[str], stored: dict[int, int], index: PromptIndex | None
+                ) -> TextResult:
     """``result`` with the expression of each training prompt among ``texts`` (``stored``: position → row)
     set to the expression it was trained on."""
     if not stored:
         return result
     expr = result.expression.copy()
     for i in stored:
-        expr[i] = index.targets[texts[i].lower()]
+        expr[i] = index.target(texts[i].lower())
     return TextResult(expr, result.style, result.emotion_prob)
 
 
@@ -143,28 +144,28 @@ class PromptIndex:
     blend: float
 
     @functools.cached_property
-    def rows(self) -> dict[str, int]:
+    def _groups(self) -> dict[str, list[int]]:
         """Training prompt in lower case, and as the prompt path normalises it (:func:`semantics.normalize`:
-        "really?!" → really), → its row (the first, where two read the same)."""
+        "really?!" → really), → its rows (more than one where a text was trained twice, e.g. in two
+        languages)."""
         from .semantics import normalize
 
-        out: dict[str, int] = {}
+        out: dict[str, list[int]] = {}
         for i, t in enumerate(self.texts):
-            out.setdefault(t.lower(), i)
-            out.setdefault(normalize(t), i)
+            for key in dict.fromkeys((t.lower(), normalize(t))):
+                out.setdefault(key, []).append(i)
         return out
 
     @functools.cached_property
-    def targets(self) -> dict[str, np.ndarray]:
-        """Training prompt as :attr:`rows` keys it → its training expression [52] (the mean of its rows where
-        one text was trained more than once, e.g. in two languages)."""
-        from .semantics import normalize
+    def rows(self) -> dict[str, int]:
+        """Training prompt as :attr:`_groups` keys it → its row (the first, where two read the same)."""
+        return {k: v[0] for k, v in self._groups.items()}
 
-        groups: dict[str, list[int]] = {}
-        for i, t in enumerate(self.texts):
-            for key in {t.lower(), normalize(t)}:
-                groups.setdefault(key, []).append(i)
-        return {k: self.weights[v].mean(axis=0) for k, v in groups.items()}
+    def target(self, key: str) -> np.ndarray:
+        """The expression [52] the training prompt ``key`` (a key of :attr:`rows`) was trained on: the mean of
+        its rows where it was trained more than once."""
+        rows = self._groups[key]
+        return self.weights[rows[0]] if len(rows) == 1 else self.weights[rows].mean(axis=0)
 
     @functools.cached_property
     def known(self) -> frozenset[str]:
