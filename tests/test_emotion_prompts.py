@@ -90,6 +90,16 @@ def test_neither_nor_denies_both(text):
         "neither of them came to the party nor called"            # a sentence, left to the model
 
 
+def test_portuguese_no_after_a_feeling_is_in_the():
+    """Portuguese "no" (em + o, in the) after a word for a feeling is no negation: "feliz no trabalho" is happy
+    at work; a "no" that does negate still does ("i have no fear", "yo no estoy triste", "happy no more")."""
+    for text, label in (("feliz no trabalho", "happy"), ("medo no escuro", "fearful"), ("triste no natal", "sad")):
+        e = resolve_prompt(text)
+        assert (e.label, e.reading) == (label, text), text
+    for text in ("i have no fear", "yo no estoy triste", "happy no more"):
+        assert resolve_prompt(text).reading.startswith("not "), text
+
+
 def test_a_negation_keeps_what_is_said_outright():
     """Only what a negation made is dropped when another clause denies it: "sad but not very sad" stays sad,
     "not happy" alone is still sad, and "both happy and sad" blends the two."""

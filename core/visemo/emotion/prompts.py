@@ -353,12 +353,23 @@ def _parse(clause: str, encoder: str | None) -> semantics.Clause:
     contemptuous, not "what" said more strongly).  Where the core keeps the prompt's emotion ("très triste")
     the rule stands, and its intensity word scales the core."""
     c = semantics.parse_clause(clause)
+    if c.negated and _in_the(clause, encoder):
+        return semantics.Clause(clause, clause, c.scale)
     if c.core == clause or not _trained(clause, encoder):
         return c
     if c.negated:
         return semantics.Clause(clause, clause)
     core = SYNONYMS.get(c.core) or _trained_label(c.core, encoder)
     return c if core == _trained_label(clause, encoder) else semantics.Clause(clause, clause)
+
+
+def _in_the(clause: str, encoder: str | None) -> bool:
+    """Whether a bare "no" in ``clause`` follows a word for a feeling: then it is Portuguese "in the" ("feliz
+    no trabalho", happy at work; "medo no escuro", fear in the dark), not a negation ("i have no fear", "yo
+    no estoy triste", "happy no more")."""
+    words = clause.split()
+    return any(w in semantics.BARE_NO and i > 0 and words[i + 1] not in ("more", "longer") and
+               (words[i - 1] in SYNONYMS or _trained(words[i - 1], encoder)) for i, w in enumerate(words[:-1]))
 
 
 def _trained_label(text: str, encoder: str | None) -> str | None:
