@@ -90,6 +90,21 @@ def test_neither_nor_denies_both(text):
         "neither of them came to the party nor called"            # a sentence, left to the model
 
 
+@pytest.mark.parametrize("text, label", [("plus heureux que jamais", "happy"), ("encore plus en colère", "angry"),
+                                         ("mais feliz do que nunca", "happy")])
+def test_more_and_than_ever_are_no_negation(text, label):
+    """French "plus" without "ne" is "more"; "que jamais", "do que nunca" are "than ever"."""
+    e = resolve_prompt(text)
+    assert e.label == label and not e.reading.startswith("not "), (text, e.label, e.reading)
+
+
+@pytest.mark.parametrize("text", ["je ne suis plus triste", "nie wieder traurig", "kein bisschen traurig",
+                                  "jamás triste", "jamais triste"])
+def test_never_and_no_longer_negate(text):
+    e = resolve_prompt(text)
+    assert e.label == "neutral" and e.reading.startswith("not "), (text, e.label, e.reading)
+
+
 def test_portuguese_no_after_a_feeling_is_in_the():
     """Portuguese "no" (em + o, in the) after a word for a feeling is no negation: "feliz no trabalho" is happy
     at work; a "no" that does negate still does ("i have no fear", "yo no estoy triste", "happy no more")."""

@@ -54,11 +54,15 @@ NEGATIONS: tuple[str, ...] = (
     "not at all", "not", "never", "no longer", "not really", "anything but", "far from",
     "isn't", "aren't", "wasn't", "don't", "doesn't", "n't", "no",
     "pas du tout", "pas", "ne", "n'", "plus",           # French: ne … pas / plus
-    "nicht", "kein", "keine", "gar nicht", "überhaupt nicht",
-    "nada", "nunca",                                    # Spanish (+ "no")
+    "nicht", "kein", "keine", "gar nicht", "überhaupt nicht", "kein bisschen", "nie", "niemals",
+    "nada", "nunca", "jamás",                           # Spanish (+ "no")
     "non", "per niente", "mai",                         # Italian
-    "não", "nao", "nem",                                # Portuguese
+    "não", "nao", "nem", "jamais",                      # Portuguese (French "jamais" goes with "ne")
 )
+# French "plus" negates with "ne" ("je ne suis plus triste"); without it, it is "more" ("plus heureux").
+NE_ONLY: tuple[str, ...] = ("plus",)
+# After these a negation word is "ever", not "never": "más feliz que nunca", "plus heureux que jamais".
+COMPARATIVES: tuple[str, ...] = ("que", "che", "than", "als")
 # Pronouns and copulas that a negated clause may carry: "I am not angry", "je ne suis pas triste".
 FILLERS: tuple[str, ...] = (
     "i", "i'm", "im", "am", "i am", "feel", "feeling", "he", "she", "is", "are", "be", "looks", "look",
@@ -257,17 +261,20 @@ def parse_clause(clause: str) -> Clause:
 
     ``"not very angry"`` → core ``"angry"``, scale 1.25, negated;
     ``"un peu triste"`` → core ``"triste"``, scale 0.4;
-    ``"oh no"`` → core ``"oh no"``, not negated (an exclamation: :func:`_exclaimed`).
+    ``"oh no"`` → core ``"oh no"``, not negated (an exclamation: :func:`_exclaimed`);
+    ``"plus heureux que jamais"`` → not negated ("plus" without "ne" is more, "que jamais" than ever).
     """
     words = clause.split()
     scale, negated, lost = 1.0, False, False
     short = len(words) <= MAX_NEGATED_WORDS + 2
     negates = short and not any(_exclaimed(words, i) for i in range(len(words)))
+    with_ne = any(w == "ne" or w.startswith("n'") for w in words)
+    negations = NEGATIONS if with_ne else tuple(n for n in NEGATIONS if n not in NE_ONLY)
     changed = True
     while changed and words:
         changed = False
         if negates:
-            rest, neg = _strip_phrase(words, NEGATIONS)
+            rest, neg = _strip_phrase(words, negations)
             if neg is not None and rest:
                 words, negated, changed = rest, True, True
                 continue
@@ -282,8 +289,8 @@ def parse_clause(clause: str) -> Clause:
     if short and len(words) <= MAX_NEGATED_WORDS:
         # negation or intensity after the copula or at the end: "je ne suis pas triste", "angry at all"
         kept = []
-        for w in words:
-            if w in NEGATIONS and len(words) > 1 and negates:
+        for i, w in enumerate(words):
+            if w in negations and len(words) > 1 and negates and not (i and words[i - 1] in COMPARATIVES):
                 negated = True
             elif w.startswith("n'") and len(w) > 2 and negates:
                 negated, w = True, w[2:]
