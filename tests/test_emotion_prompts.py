@@ -105,6 +105,17 @@ def test_never_and_no_longer_negate(text):
     assert e.label == "neutral" and e.reading.startswith("not "), (text, e.label, e.reading)
 
 
+@pytest.mark.parametrize("text, label", [("never been happier", "happy"), ("could not be happier", "happy"),
+                                         ("never felt better", "happy"), ("i've never been so happy", "happy"),
+                                         ("i have never been angrier", "angry"), ("never felt worse", "sad")])
+def test_a_negated_comparative_is_a_superlative(text, label):
+    """"Never been happier" is as happy as can be, not "not happy"."""
+    e = resolve_prompt(text)
+    assert e.label == label and not e.reading.startswith("not "), (text, e.label, e.reading)
+    assert semantics.never_better(text).startswith("extremely ")
+    assert semantics.never_better("never happy") == "never happy"
+
+
 def test_portuguese_no_after_a_feeling_is_in_the():
     """Portuguese "no" (em + o, in the) after a word for a feeling is no negation: "feliz no trabalho" is happy
     at work; a "no" that does negate still does ("i have no fear", "yo no estoy triste", "happy no more")."""

@@ -352,7 +352,7 @@ def _parse(clause: str, encoder: str | None) -> semantics.Clause:
     a beard" surprised, Portuguese "no fundo do poço", at the bottom of the well, is sad; "so what" is
     contemptuous, not "what" said more strongly).  Where the core keeps the prompt's emotion ("très triste")
     the rule stands, and its intensity word scales the core."""
-    c = semantics.parse_clause(clause)
+    c = semantics.parse_clause(semantics.never_better(clause))
     if c.negated and _in_the(clause, encoder):
         return semantics.Clause(clause, clause, c.scale)
     if c.core == clause or not _trained(clause, encoder):

@@ -204,6 +204,24 @@ def correlative_negation(text: str) -> str:
     return text
 
 
+# "never been happier", "couldn't be happier", "never felt better": a negated comparative is a superlative.
+_NEVER_BETTER = re.compile(r"^(?:i\s+|i've\s+|i have\s+)?(?:never|could\s*n[o']t|couldn't|can't|cannot|could not)"
+                           r"\s+(?:have\s+)?(?:be|been|feel|felt|look|looked)\s+(\w+er|worse|(?:more|so)\s+[\w-]+)$")
+_COMPARATIVE_OF = {"better": "good", "worse": "bad"}
+
+
+def never_better(clause: str) -> str:
+    """``clause`` with an English negated comparative written as the superlative it means ("never been
+    happier" → "extremely happier", read through the word tables as extremely happy; "couldn't be more
+    relieved", "never been so relieved" → "extremely relieved"; "never felt better" → "extremely good");
+    ``clause`` unchanged otherwise."""
+    m = _NEVER_BETTER.match(clause)
+    if not m:
+        return clause
+    word = m.group(1).split()[-1]
+    return "extremely " + _COMPARATIVE_OF.get(word, word)
+
+
 def split_clauses(text: str) -> list[str]:
     """Clauses of a normalised prompt, cut at commas and conjunctions (empty ones dropped)."""
     return [c for c in _SPLIT.split(text) if c]
