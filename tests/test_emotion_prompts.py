@@ -66,6 +66,11 @@ def test_intensity_words_scale():
     assert frown[0] < frown[1] < frown[2]
     for word in ("barely", "hardly", "scarcely"):        # scarcely at all: a fifth of the face
         assert ch(resolve_prompt(f"{word} happy"), "mouthSmile") == pytest.approx(0.85 * 0.2, abs=1e-6), word
+    for text in ("kinda happy", "sorta happy", "lowkey happy", "half happy", "happyish", "happy-ish"):
+        e = resolve_prompt(text)                          # half the face, read as the word for the feeling
+        assert (ch(e, "mouthSmile"), e.reading) == (pytest.approx(0.85 * 0.5, abs=1e-6), "happy"), text
+    assert resolve_prompt("angryish").reading == "angry"   # an "-ish" form is no slip ("anguish")
+    assert resolve_prompt("sheepish").reading == "sheepish"   # a word of its own
 
 
 def test_negation():

@@ -215,7 +215,8 @@ def overruling_emotion(own: str, votes: list[tuple[str, float]], own_max: float 
 
 def vocabulary(encoder: str | None = None) -> spelling.Vocabulary:
     """The words a prompt may use (:class:`spelling.Vocabulary`): the basic-emotion synonyms, the function
-    words of :mod:`semantics`, the word tables' entries (and their inflections) and the single-word training
+    words of :mod:`semantics`, the word tables' entries (and their inflections), the "-ish" forms of the words
+    for feelings and the single-word training
     prompts of the encoder's index; the word filter (``models/word_filter``) and the words of the index's
     phrases say what else is a word.
     Built once per models folder and encoder."""
@@ -242,9 +243,12 @@ def _vocabulary(folder: str, encoder: str) -> spelling.Vocabulary:
     meanings.update((w, "basic " + label) for w, label in SYNONYMS.items())
     meanings.update((w, "function " + w) for w in function_words)
 
-    def lookup(word: str) -> str | None:
+    def lookup(word: str) -> str | None:   # an inflection the tables know, or an "-ish" form ("angryish")
         e = tables.lookup(word) if tables is not None else None
-        return None if e is None else ("not " if e.negated else "") + e.anchor
+        if e is None:
+            base = _ish(word, encoder)
+            return None if base is None else "ish " + base
+        return ("not " if e.negated else "") + e.anchor
 
     words = word_filter()
     # a word of a training phrase is a word ("augen" in "große augen" is no slip for "augean")
@@ -355,12 +359,27 @@ def _parse(clause: str, encoder: str | None) -> semantics.Clause:
     c = semantics.parse_clause(semantics.never_better(clause))
     if c.negated and _in_the(clause, encoder):
         return semantics.Clause(clause, clause, c.scale)
+    base = _ish(c.core, encoder)
+    if base is not None:            # "sadish", "happy-ish": half of sad, of happy
+        return replace(c, core=base, scale=c.scale * ISH_SCALE)
     if c.core == clause or not _trained(clause, encoder):
         return c
     if c.negated:
         return semantics.Clause(clause, clause)
     core = SYNONYMS.get(c.core) or _trained_label(c.core, encoder)
     return c if core == _trained_label(clause, encoder) else semantics.Clause(clause, clause)
+
+
+ISH_SCALE = 0.5   # "-ish" after a word for a feeling: "sadish" is half of sad
+
+
+def _ish(core: str, encoder: str | None) -> str | None:
+    """The word for a feeling that ``core`` is an "-ish" form of ("sadish", "angryish", "happy-ish"), or None
+    (a trained word, "sheepish", "peevish", is itself)."""
+    if not core.endswith("ish") or " " in core or core in SYNONYMS or _trained(core, encoder):
+        return None
+    base = core[:-4] if core.endswith("-ish") else core[:-3]
+    return base if base and (base in SYNONYMS or _trained(base, encoder)) else None
 
 
 def _in_the(clause: str, encoder: str | None) -> bool:

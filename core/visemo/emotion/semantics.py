@@ -31,6 +31,8 @@ INTENSITY_WORDS: dict[str, float] = {
     "super": 1.3, "highly": 1.3, "terribly": 1.35, "awfully": 1.35, "incredibly": 1.4,
     "totally": 1.4, "intensely": 1.4, "immensely": 1.4, "extremely": 1.45, "utterly": 1.45,
     "absolutely": 1.45, "completely": 1.45, "overwhelmingly": 1.5,
+    "kinda": 0.5, "sorta": 0.5, "half": 0.5, "semi": 0.5, "lowkey": 0.5, "low-key": 0.5, "less": 0.5,
+    "way too": 1.45, "mega": 1.4, "ultra": 1.4, "super duper": 1.4, "highkey": 1.3,
     # French
     "légèrement": 0.35, "un peu": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
     "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3,
