@@ -64,6 +64,11 @@ def test_intensity_words_scale():
     assert smile[0] == pytest.approx(0.85 * semantics.INTENSITY_WORDS["slightly"], abs=1e-6)
     frown = [ch(resolve_prompt(p), "mouthFrown") for p in ("un peu triste", "triste", "très triste")]
     assert frown[0] < frown[1] < frown[2]
+    for text in ("un poquito triste", "ein kleines bisschen traurig", "un pochino triste", "um pouquinho triste",
+                 "un tout petit peu triste"):        # spoken diminutives: a third
+        assert semantics.parse_clause(text).scale == pytest.approx(0.3), text
+    for text in ("trop content", "voll traurig", "troppo felice", "súper feliz", "vachement triste"):
+        assert semantics.parse_clause(text).scale > 1.2, text
     for word in ("barely", "hardly", "scarcely"):        # scarcely at all: a fifth of the face
         assert ch(resolve_prompt(f"{word} happy"), "mouthSmile") == pytest.approx(0.85 * 0.2, abs=1e-6), word
     for text in ("kinda happy", "sorta happy", "lowkey happy", "half happy", "happyish", "happy-ish"):

@@ -35,19 +35,23 @@ INTENSITY_WORDS: dict[str, float] = {
     "way too": 1.45, "mega": 1.4, "ultra": 1.4, "super duper": 1.4, "highkey": 1.3,
     # French
     "légèrement": 0.35, "un peu": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
-    "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3,
+    "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3, "un tout petit peu": 0.3, "plutôt": 0.75,
+    "trop": 1.4, "hyper": 1.4, "vachement": 1.35, "carrément": 1.4,
     # German
     "leicht": 0.35, "ein bisschen": 0.4, "etwas": 0.45, "ziemlich": 0.8, "sehr": 1.25,
-    "wirklich": 1.2, "total": 1.4, "extrem": 1.45, "äußerst": 1.45, "zutiefst": 1.35,
+    "wirklich": 1.2, "total": 1.4, "extrem": 1.45, "äußerst": 1.45, "zutiefst": 1.35, "ein wenig": 0.4,
+    "ein kleines bisschen": 0.3, "voll": 1.3, "richtig": 1.3, "echt": 1.2,
     # Spanish
     "ligeramente": 0.35, "un poco": 0.4, "algo": 0.5, "bastante": 0.8, "muy": 1.25,
-    "realmente": 1.2, "sumamente": 1.45, "extremadamente": 1.45, "profundamente": 1.3,
+    "realmente": 1.2, "sumamente": 1.45, "extremadamente": 1.45, "profundamente": 1.3, "un poquito": 0.3,
+    "súper": 1.3, "tan": 1.2,
     # Italian
     "leggermente": 0.35, "un po'": 0.4, "un po": 0.4, "piuttosto": 0.75, "molto": 1.25,
-    "davvero": 1.2, "estremamente": 1.45, "profondamente": 1.3,
+    "davvero": 1.2, "estremamente": 1.45, "profondamente": 1.3, "un pochino": 0.3, "un pochettino": 0.3,
+    "troppo": 1.4, "abbastanza": 0.75, "parecchio": 1.2,
     # Portuguese
     "levemente": 0.35, "um pouco": 0.4, "meio": 0.5, "muito": 1.25, "bem": 1.15,
-    "extremamente": 1.45,
+    "extremamente": 1.45, "um pouquinho": 0.3, "tão": 1.2,
 }
 SCALE_RANGE = (0.1, 1.6)
 
