@@ -216,9 +216,8 @@ def overruling_emotion(own: str, votes: list[tuple[str, float]], own_max: float 
 def vocabulary(encoder: str | None = None) -> spelling.Vocabulary:
     """The words a prompt may use (:class:`spelling.Vocabulary`): the basic-emotion synonyms, the function
     words of :mod:`semantics`, the word tables' entries (and their inflections), the "-ish" forms of the words
-    for feelings and the single-word training
-    prompts of the encoder's index; the word filter (``models/word_filter``) and the words of the index's
-    phrases say what else is a word.
+    for feelings (:func:`_ish`) and the single-word training prompts of the encoder's index; the word filter
+    (``models/word_filter``) and the words of the index's phrases say what else is a word.
     Built once per models folder and encoder."""
     from .. import paths
     from .space import encoder_name
@@ -355,7 +354,9 @@ def _parse(clause: str, encoder: str | None) -> semantics.Clause:
     model learnt what it means ("pas rassuré" is fearful, "not worth my time" contemptuous, "no way, you grew
     a beard" surprised, Portuguese "no fundo do poço", at the bottom of the well, is sad; "so what" is
     contemptuous, not "what" said more strongly).  Where the core keeps the prompt's emotion ("très triste")
-    the rule stands, and its intensity word scales the core."""
+    the rule stands, and its intensity word scales the core.  Before the rule, a negated comparative becomes
+    a superlative (:func:`semantics.never_better`: "never been happier"); Portuguese "no" after a word for a
+    feeling is no negation (:func:`_in_the`); an "-ish" form is half of its word (:func:`_ish`)."""
     c = semantics.parse_clause(semantics.never_better(clause))
     if c.negated and _in_the(clause, encoder):
         return semantics.Clause(clause, clause, c.scale)
@@ -384,8 +385,8 @@ def _ish(core: str, encoder: str | None) -> str | None:
 
 def _in_the(clause: str, encoder: str | None) -> bool:
     """Whether a bare "no" in ``clause`` follows a word for a feeling: then it is Portuguese "in the" ("feliz
-    no trabalho", happy at work; "medo no escuro", fear in the dark), not a negation ("i have no fear", "yo
-    no estoy triste", "happy no more")."""
+    no trabalho", happy at work; "medo no escuro", fear in the dark), not a negation.  A "no" after another
+    word ("i have no fear", "yo no estoy triste") or before "more"/"longer" ("happy no more") negates."""
     words = clause.split()
     return any(w in semantics.BARE_NO and i > 0 and words[i + 1] not in ("more", "longer") and
                (words[i - 1] in SYNONYMS or _trained(words[i - 1], encoder)) for i, w in enumerate(words[:-1]))
