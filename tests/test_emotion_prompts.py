@@ -126,6 +126,18 @@ def test_a_negated_comparative_is_a_superlative(text, label):
     assert semantics.never_better("never happy") == "never happy"
 
 
+def test_a_feeling_held_back_or_in_a_small_measure_is_part_of_it():
+    """"A touch of anger" is some anger ("of" is no part of the feeling), "trying not to laugh" a laugh held
+    back, not "not laughing": both scale the feeling's word."""
+    for text, word, scale in (("a touch of anger", "anger", 0.4), ("a little bit of fear", "fear", 0.4),
+                              ("un peu de tristesse", "tristesse", 0.4), ("trying not to laugh", "laugh", 0.5),
+                              ("i am trying not to cry", "cry", 0.5)):
+        c = semantics.parse_clause(text)
+        assert (c.core, c.scale, c.negated) == (word, pytest.approx(scale), False), text
+    assert resolve_prompt("trying not to laugh").label == "happy"    # was "not trying to laugh": sad
+    assert not semantics.parse_clause("she pretends not to care").negated
+
+
 def test_portuguese_no_after_a_feeling_is_in_the():
     """Portuguese "no" (em + o, in the) after a word for a feeling is no negation: "feliz no trabalho" is happy
     at work; a "no" that does negate still does ("i have no fear", "yo no estoy triste", "happy no more")."""

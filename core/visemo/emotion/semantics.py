@@ -26,6 +26,8 @@ INTENSITY_WORDS: dict[str, float] = {
     # English
     "barely": 0.2, "hardly": 0.2, "scarcely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3, "a little bit": 0.4,
     "a little": 0.4, "a bit": 0.4, "a touch": 0.4, "mildly": 0.4, "kind of": 0.5, "sort of": 0.5,
+    "a bit of": 0.4, "a little bit of": 0.4, "a touch of": 0.4, "a tiny bit of": 0.3, "a hint of": 0.3,
+    "trying not to": 0.5, "try not to": 0.5, "tried not to": 0.5,   # a feeling held back shows half
     "somewhat": 0.55, "moderately": 0.6, "rather": 0.75, "fairly": 0.7, "pretty": 0.8,
     "quite": 0.8, "really": 1.2, "very": 1.25, "so": 1.2, "truly": 1.2, "deeply": 1.3,
     "super": 1.3, "highly": 1.3, "terribly": 1.35, "awfully": 1.35, "incredibly": 1.4,
@@ -34,7 +36,7 @@ INTENSITY_WORDS: dict[str, float] = {
     "kinda": 0.5, "sorta": 0.5, "half": 0.5, "semi": 0.5, "lowkey": 0.5, "low-key": 0.5, "less": 0.5,
     "way too": 1.45, "mega": 1.4, "ultra": 1.4, "super duper": 1.4, "highkey": 1.3,
     # French
-    "légèrement": 0.35, "un peu": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
+    "légèrement": 0.35, "un peu": 0.4, "un peu de": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
     "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3, "un tout petit peu": 0.3, "plutôt": 0.75,
     "trop": 1.4, "hyper": 1.4, "vachement": 1.35, "carrément": 1.4,
     # German
@@ -42,15 +44,15 @@ INTENSITY_WORDS: dict[str, float] = {
     "wirklich": 1.2, "total": 1.4, "extrem": 1.45, "äußerst": 1.45, "zutiefst": 1.35, "ein wenig": 0.4,
     "ein kleines bisschen": 0.3, "voll": 1.3, "richtig": 1.3, "echt": 1.2,
     # Spanish
-    "ligeramente": 0.35, "un poco": 0.4, "algo": 0.5, "bastante": 0.8, "muy": 1.25,
+    "ligeramente": 0.35, "un poco": 0.4, "un poco de": 0.4, "algo": 0.5, "bastante": 0.8, "muy": 1.25,
     "realmente": 1.2, "sumamente": 1.45, "extremadamente": 1.45, "profundamente": 1.3, "un poquito": 0.3,
     "súper": 1.3, "tan": 1.2,
     # Italian
-    "leggermente": 0.35, "un po'": 0.4, "un po": 0.4, "piuttosto": 0.75, "molto": 1.25,
+    "leggermente": 0.35, "un po'": 0.4, "un po' di": 0.4, "un po": 0.4, "piuttosto": 0.75, "molto": 1.25,
     "davvero": 1.2, "estremamente": 1.45, "profondamente": 1.3, "un pochino": 0.3, "un pochettino": 0.3,
     "troppo": 1.4, "abbastanza": 0.75, "parecchio": 1.2,
     # Portuguese
-    "levemente": 0.35, "um pouco": 0.4, "meio": 0.5, "muito": 1.25, "bem": 1.15,
+    "levemente": 0.35, "um pouco": 0.4, "um pouco de": 0.4, "meio": 0.5, "muito": 1.25, "bem": 1.15,
     "extremamente": 1.45, "um pouquinho": 0.3, "tão": 1.2,
 }
 SCALE_RANGE = (0.1, 1.6)
@@ -314,7 +316,8 @@ def parse_clause(clause: str) -> Clause:
         # negation or intensity after the copula or at the end: "je ne suis pas triste", "angry at all"
         kept = []
         for i, w in enumerate(words):
-            if w in negations and len(words) > 1 and negates and not (i and words[i - 1] in COMPARATIVES):
+            if w in negations and len(words) > 1 and negates and not (i and words[i - 1] in COMPARATIVES) and \
+                    not (i and words[i + 1:i + 2] == ["to"]):     # "trying not to laugh": held back, not denied
                 negated = True
             elif w.startswith("n'") and len(w) > 2 and negates:
                 negated, w = True, w[2:]
