@@ -69,6 +69,7 @@ NEGATIONS: tuple[str, ...] = (
 )
 # French "plus" negates with "ne" ("je ne suis plus triste"); without it, it is "more" ("plus heureux").
 NE_ONLY: tuple[str, ...] = ("plus",)
+_NEGATIONS_WITHOUT_NE = tuple(n for n in NEGATIONS if n not in NE_ONLY)
 # After these a negation word is "ever", not "never": "más feliz que nunca", "plus heureux que jamais".
 COMPARATIVES: tuple[str, ...] = ("que", "che", "than", "als")
 # Pronouns and copulas that a negated clause may carry: "I am not angry", "je ne suis pas triste".
@@ -213,7 +214,7 @@ def correlative_negation(text: str) -> str:
 
 
 # "never been happier", "couldn't be happier", "never felt better": a negated comparative is a superlative.
-_NEVER_BETTER = re.compile(r"^(?:i\s+|i've\s+|i have\s+)?(?:never|could\s*n[o']t|couldn't|can't|cannot|could not)"
+_NEVER_BETTER = re.compile(r"^(?:i\s+|i've\s+|i have\s+)?(?:never|could\s*n[o']t|can't|cannot)"
                            r"\s+(?:have\s+)?(?:be|been|feel|felt|look|looked)\s+(\w+er|worse|(?:more|so)\s+[\w-]+)$")
 _COMPARATIVE_OF = {"better": "good", "worse": "bad"}
 
@@ -295,7 +296,7 @@ def parse_clause(clause: str) -> Clause:
     short = len(words) <= MAX_NEGATED_WORDS + 2
     negates = short and not any(_exclaimed(words, i) for i in range(len(words)))
     with_ne = any(w == "ne" or w.startswith("n'") for w in words)
-    negations = NEGATIONS if with_ne else tuple(n for n in NEGATIONS if n not in NE_ONLY)
+    negations = NEGATIONS if with_ne else _NEGATIONS_WITHOUT_NE
     changed = True
     while changed and words:
         changed = False
