@@ -88,6 +88,29 @@ def test_negation():
     assert e.label in ("sad", "neutral") and ch(e, "mouthSmile") < 0.05
 
 
+def test_a_negated_word_shows_a_little_of_its_opposite():
+    """"Not <adjective>" shows a little (semantics.NEGATED_OPPOSITE) of the adjective's WordNet antonym where
+    the adjective reads happy, neutral or surprised: "not sure" is uncertain, "not pleased" displeased; a
+    negated unpleasant word shows no opposite ("not sad" is no glad face), and "not happy" is as before."""
+    from visemo.emotion.space import text_to_expression
+
+    for text, opposite in (("not sure", "uncertain"), ("i'm not sure", "uncertain"),
+                           ("not pleased", "displeased"), ("not relaxed", "tense"), ("not easy", "uneasy"),
+                           ("not respectful", "disrespectful")):
+        e = resolve_prompt(text)
+        want = text_to_expression([opposite]).expression[0] * semantics.NEGATED_OPPOSITE
+        assert e.reading == opposite and np.allclose(e.weights, want, atol=1e-6), (text, e.reading)
+        assert e.label == nearest_basic(want) != "neutral", text
+    assert resolve_prompt("not pleased").label == "angry" and resolve_prompt("not relaxed").label == "fearful"
+    assert resolve_prompt("not very sure").reading == "uncertain"       # intensity words still scale it
+    for text in ("not sad", "not scared", "not angry"):          # no opposite: the negation rule's still face
+        e = resolve_prompt(text)
+        assert e.label == "neutral" and np.abs(e.weights).max() < 1e-6, text
+    happy = resolve_prompt("not happy")
+    assert np.allclose(happy.weights, semantics.negate("happy"), atol=1e-6) and happy.label == "sad"
+    assert resolve_prompt("not unafraid").label == "fearful"     # the table's double negation comes first
+
+
 @pytest.mark.parametrize("text", ["neither happy nor sad", "i am neither happy nor sad", "not happy, not sad",
                                   "weder froh noch traurig", "ni triste ni content", "ni feliz ni triste",
                                   "né felice né triste", "nem feliz nem triste"])

@@ -230,6 +230,39 @@ def test_a_thing_gets_no_entry_from_a_rarer_noun_sense():
     assert "peach" in E.build_things(synsets, index, {"n": {}, "v": {}, "a": {}, "r": {}}, exclude=set(words))
 
 
+def test_opposites_are_antonyms_of_emotional_adjective_senses(tmp_path):
+    """build_opposites keeps an adjective whose emotional sense has a direct antonym holding anchors of a
+    state of its own ("sure" → uncertain, "glad" → sad); not an antonym that is happy ("sad" → glad), not a
+    sense that reaches no anchor ("footed"), not a noun, not a word the table reads as negating an anchor."""
+    from visemo.train import emotion_wordnet as E
+    from visemo.train.wordnet_db import Synset
+
+    synsets = {"a1": Synset("a1", 0, ("sure", "certain", "confident", "assured"), (("!", "a2"),)),
+               "a2": Synset("a2", 0, ("uncertain", "unsure"), (("!", "a1"),)),
+               "a3": Synset("a3", 0, ("sad", "unhappy"), (("!", "a4"),)),
+               "a4": Synset("a4", 0, ("glad", "happy"), (("!", "a3"),)),
+               "a6": Synset("a6", 0, ("footed",), (("!", "a2"),)),            # reaches no anchor
+               "n1": Synset("n1", 7, ("certainty",), (("!", "a2"),))}
+    group = {"uncertain": "confused", "unsure": "confused", "confident": "confident", "assured": "confident",
+             "sad": "sad", "unhappy": "sad", "glad": "happy", "happy": "happy"}
+    anchors = {w: E.Anchor(w, g, g, False) for w, g in group.items()}
+    index = {"sure": ["a6", "a1"], "sad": ["a3"], "glad": ["a4"], "certainty": ["n1"], "footed": ["a6"],
+             "unsure": ["a2"]}
+    graph = E.Graph(synsets, index, anchors)
+    assert graph.opposite_votes("sure", 2) == {"uncertain": 0.5, "unsure": 0.5}     # its second sense only
+    assert graph.opposite_votes("unsure", 2) == {"confident": 1.0, "assured": 1.0}
+    words = {"unsure": ["confident", 1, 1]}                  # as if the table read "unsure" as not confident
+    opposites = E.build_opposites(graph, words, 2)
+    assert opposites == {"glad": "sad", "sure": "uncertain"}
+    files = E.write_tables({}, {}, tmp_path, opposites=opposites)
+    table = WordTable({}, {}, opposites=dict(wordnet._read_tsv(tmp_path / files["opposites"]["file"])))
+    assert table.opposite("sure") == "uncertain" and table.opposite("surest") == "uncertain"   # lemmatised
+    assert table.opposite("footed") == ""
+    clause = wordnet.rewrite(semantics.parse_clause("not sure"), table)
+    assert (clause.core, clause.negated, clause.opposite) == ("sure", True, "uncertain")
+    assert wordnet.rewrite(semantics.parse_clause("sure"), table).opposite == ""     # only a negated one
+
+
 @pytest.mark.skipif(not (WORDNET_DIR / "data.adj").is_file(), reason="wordnet-base is not installed")
 def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     """Rebuilt from WordNet, the table is the shipped one."""
@@ -244,5 +277,6 @@ def test_shipped_table_is_what_the_build_step_makes(tmp_path):
     assert (tmp_path / "exceptions.tsv").read_bytes() == (shipped / "exceptions.tsv").read_bytes()
     assert (tmp_path / "weak.tsv").read_bytes() == (shipped / "weak.tsv").read_bytes()
     assert (tmp_path / "things.tsv").read_bytes() == (shipped / "things.tsv").read_bytes()
+    assert (tmp_path / "opposites.tsv").read_bytes() == (shipped / "opposites.tsv").read_bytes()
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["step_measurement"] == json.loads((shipped / "model.json").read_text())["step_measurement"]

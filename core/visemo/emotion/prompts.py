@@ -16,7 +16,8 @@
    that the text names an emotion at all.
 3. A core that does not read as an emotion ("the table is brown", "asdfgh")
    raises :class:`PromptError`; negated clauses become "not that emotion"
-   (:func:`semantics.negate`); intensity words scale; clauses blend.
+   (:func:`semantics.negate`), or a little of the word's opposite ("not sure" → uncertain,
+   :func:`_negated`); intensity words scale; clauses blend.
 
 The returned weights are the expression at intensity 1; the intensity slider
 (:class:`EmotionTrack`) scales them continuously.  Results are cached, refusals too.
@@ -170,7 +171,9 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
                 read[i] = replace(c, core=anchor)
         if c.negated:
             denied.add(nearest_basic(w))
-            w = semantics.negate(nearest_basic(w))
+            w, opposite = _negated(c, w, encoder)
+            if opposite:
+                read[i] = replace(read[i], core=opposite, negated=False)
             by_negation.append(len(parts))
         parts.append(semantics.scale(w, c.scale))
         probs.append(prob)
@@ -178,6 +181,21 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     kept = [p for i, p in enumerate(parts) if i not in by_negation or nearest_basic(p) not in denied]
     style = np.mean(styles, axis=0) if styles else None
     return (semantics.blend(kept or [np.zeros_like(parts[0])]), style, min(probs), read), None, None
+
+
+def _negated(clause: semantics.Clause, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str]:
+    """The expression of a negated clause whose core reads as ``weights``, and the opposite it shows ("" for
+    none): where the core reads as one of :data:`semantics.OPPOSABLE` and has a WordNet antonym
+    (``clause.opposite``), that antonym at :data:`semantics.NEGATED_OPPOSITE` ("not sure" is a little uncertain,
+    "not relaxed" a little tense); else :func:`semantics.negate` ("not sad" is a still face)."""
+    from .space import text_to_expression
+
+    label = nearest_basic(weights)
+    if not clause.opposite or label not in semantics.OPPOSABLE:
+        return semantics.negate(label), ""
+    o = clause.opposite
+    w = emotion_vector(SYNONYMS[o]) if o in SYNONYMS else text_to_expression([o], encoder).expression[0]
+    return w * np.float32(semantics.NEGATED_OPPOSITE), o
 
 
 def _overrule(core: str, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str | None]:

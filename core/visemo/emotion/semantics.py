@@ -253,13 +253,15 @@ def _strip_phrase(words: list[str], phrases) -> tuple[list[str], str | None]:
 class Clause:
     """One clause: its ``core`` text, intensity ``scale``, whether it is ``negated``, and whether filler
     words ("i am", "est") were dropped from the core (``lost_fillers``: the core then reads unlike a
-    phrase, "la table marron", and the whole clause is asked too)."""
+    phrase, "la table marron", and the whole clause is asked too), and, for a negated one, the training word
+    for its core's opposite (``opposite``: "not sure" → uncertain; :func:`visemo.emotion.wordnet.rewrite`)."""
 
     text: str
     core: str
     scale: float = 1.0
     negated: bool = False
     lost_fillers: bool = False
+    opposite: str = ""
 
 
 def _exclaimed(words: list[str], i: int) -> bool:
@@ -346,10 +348,16 @@ def blend(expressions) -> np.ndarray:
     return np.max(np.stack([np.asarray(e, np.float32) for e in expressions]), axis=0)
 
 
+OPPOSABLE = frozenset({"happy", "neutral", "surprised"})
+"""Basic emotions whose negation may show the negated word's opposite (:data:`NEGATED_OPPOSITE`); negating one
+of the unpleasant ones ("not sad", "not scared") removes it and shows no opposite."""
+NEGATED_OPPOSITE = 0.35
+"""How much of its opposite a negated word shows: "not happy" is sad at this strength, "not sure" uncertain
+(:data:`NEGATION_TARGET`, and a word's WordNet antonym in :func:`visemo.emotion.prompts._negated`)."""
 # What "not <emotion>" means, by the negated expression's basic emotion:
 # "not happy" is mildly sad; every other "not X" is the absence of X (neutral).
 NEGATION_TARGET: dict[str, tuple[str, float]] = {
-    "happy": ("sad", 0.35),
+    "happy": ("sad", NEGATED_OPPOSITE),
 }
 
 

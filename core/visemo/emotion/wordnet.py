@@ -22,7 +22,9 @@ to themselves and come first, so what the model learnt is left alone.
 * "<adverb in -ly> <word>" compounds word by word ("woefully angry").
 
 A negating entry flips the clause's negation, so "not unafraid" reads as afraid and "unafraid" as
-"not afraid" (the existing negation rule).
+"not afraid" (the existing negation rule).  A clause still negated whose one-word core has a direct
+WordNet antonym of another state (``opposites.tsv``: "sure" → uncertain, "relaxed" → tense) carries that
+anchor as its ``opposite``, which the prompt path shows a little of (:func:`visemo.emotion.prompts._negated`).
 
 A word whose senses reach training words but give no emotion a clear enough majority is left out of the
 table; its *weak candidates* (each emotion's best-voted training word and its share of the votes,
@@ -79,14 +81,16 @@ class Entry:
 class WordTable:
     """``words`` {word: :class:`Entry`}, ``exceptions`` {irregular form: lemma}, the (suffix, replacement)
     ``rules`` tried in order on a word the table lacks, ``weak`` {word: ((anchor, share), …)}: the
-    candidates of a word left out of ``words`` (:func:`candidates`), and ``things``: the words (and their
-    plurals) that name things (:func:`thing`)."""
+    candidates of a word left out of ``words`` (:func:`candidates`), ``things``: the words (and their
+    plurals) that name things (:func:`thing`), and ``opposites`` {adjective: anchor of its antonym}
+    (:func:`rewrite`)."""
 
     words: dict[str, Entry]
     exceptions: dict[str, str]
     rules: tuple[tuple[str, str], ...] = SUFFIX_RULES
     weak: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     things: frozenset[str] = frozenset()
+    opposites: dict[str, str] = field(default_factory=dict)
 
     def _find(self, word: str, table: dict):
         """The value ``table`` has for ``word`` (lower case), its hyphen/space variants (:func:`spellings`) or
@@ -111,6 +115,10 @@ class WordTable:
     def candidates(self, word: str) -> tuple[tuple[str, float], ...]:
         """The weak candidates of ``word`` or its lemma, found as :meth:`lookup` finds entries; () if none."""
         return self._find(word, self.weak) or ()
+
+    def opposite(self, word: str) -> str:
+        """The anchor of the antonym of ``word`` or its lemma (found as :meth:`lookup` finds entries); "" if none."""
+        return self._find(word, self.opposites) or ""
 
 
 def spellings(word: str) -> tuple[str, ...]:
@@ -167,6 +175,10 @@ class WordTables:
                     return w
         return text
 
+    def opposite(self, word: str) -> str:
+        """The anchor of ``word``'s antonym from the first table that has one for it or its lemma; "" if none."""
+        return next((found for t in self.tables if (found := t.opposite(word))), "")
+
     def names_a_thing(self, word: str) -> bool:
         """Whether ``word`` is a thing word of a table (:func:`thing`) and no table has an entry or candidates
         for it."""
@@ -198,7 +210,8 @@ def _read_table(m: models.Model) -> WordTable:
     for w, a, v in (_read_tsv(m.file("weak")) if "weak" in files else ()):
         weak.setdefault(w, []).append((a, float(v)))
     things = frozenset(w for w, in _read_tsv(m.file("things"))) if "things" in files else frozenset()
-    return WordTable(words, exceptions, rules, {w: tuple(c) for w, c in weak.items()}, things)
+    opposites = dict(_read_tsv(m.file("opposites"))) if "opposites" in files else {}
+    return WordTable(words, exceptions, rules, {w: tuple(c) for w, c in weak.items()}, things, opposites)
 
 
 @functools.lru_cache(maxsize=4)
@@ -258,11 +271,21 @@ def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clau
     else:
         parts = core.split()
         if len(parts) != 2 or not parts[0].endswith("ly"):
-            return clause
+            return _with_opposite(clause, words)
         found = [words.lookup(p) for p in parts]
         new = " ".join(e.anchor if e is not None and not e.negated else p for p, e in zip(parts, found))
         negated = clause.negated
     if new == core and negated == clause.negated:
-        return clause
+        return _with_opposite(clause, words)
     text = clause.text.replace(core, new) if core in clause.text else new
-    return replace(clause, text=text, core=new, negated=negated)
+    return _with_opposite(replace(clause, text=text, core=new, negated=negated), words, core)
+
+
+def _with_opposite(clause: Clause, words: WordTable | WordTables, word: str = "") -> Clause:
+    """``clause`` with the anchor of its one-word core's antonym (``word``: the core as typed, where the table
+    replaced it) as its ``opposite`` where it is negated ("not sure" → uncertain)."""
+    word = word or clause.core
+    if not clause.negated or " " in word:
+        return clause
+    found = words.opposite(word)
+    return replace(clause, opposite=found) if found else clause

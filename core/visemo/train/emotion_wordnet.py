@@ -19,7 +19,9 @@ becomes "not <anchor>"; an emotion carried by a rare sense only is refused (:dat
 that few words of the emotion-free training sentences get one).  A lemma left out although its senses reach
 anchors keeps its *weak candidates* (:func:`build_weak`, ``weak.tsv``): the run time weighs them against the
 encoder's reading of the word.  The words that name things, not feelings (:func:`build_things`,
-``things.tsv``), are listed too: a prompt that is one of them alone is refused at run time.
+``things.tsv``), are listed too: a prompt that is one of them alone is refused at run time; and the
+adjectives whose emotional sense has a direct antonym holding anchors of another state
+(:func:`build_opposites`, ``opposites.tsv``: "sure" → uncertain), which "not <adjective>" shows a little of.
 
 How far to walk was measured, not guessed: :func:`measure_steps` hides each single-word anchor (and its
 stem relatives, as the held-out set is built) and resolves it from the rest; the accuracy of words first
@@ -222,6 +224,19 @@ class Graph:
         key = min((k for k in anchor_score if k[1] == negated and self.anchors[k[0]].group == group),
                   key=lambda k: (-anchor_score[k], steps_of[k], k[0]))  # best voted, nearest, then A→Z
         return key[0], steps_of[key], negated
+
+    def opposite_votes(self, word: str, max_steps: int) -> Counter:
+        """Anchors on the direct antonyms of ``word``'s adjective senses that are emotional (reach an anchor
+        within ``max_steps`` links: "sure" as in certain, not "sure" of a footing), each weighted
+        ``1 / (rank + 1)`` by its sense's rank."""
+        votes: Counter = Counter()
+        for rank, sid in enumerate(self.index.get(word, [])):
+            if sid[0] not in "as" or self.walk(sid, max_steps) is None:
+                continue
+            for t in self.antonyms[sid]:
+                for a in self.held.get(t, ()):
+                    votes[a] += 1 / (rank + 1)
+        return votes
 
     def thing_only(self, word: str, max_steps: int) -> bool:
         """Whether ``word`` names a thing (:func:`_names_thing`) and none of its verb senses reaches an anchor
@@ -452,6 +467,34 @@ def build_things(synsets: dict[str, W.Synset], index: dict[str, list[str]], exce
     return sorted(out)
 
 
+OPPOSITE_FREE = frozenset({"happy", "neutral"})
+"""Groups an opposite may not have: "not <word>" shows its opposite only where that opposite is a state of
+its own ("not sure" → uncertain, "not relaxed" → tense); not the absence of one ("not sad" is no glad face,
+"not angry" no calm one: the negation rule's still face)."""
+
+
+def build_opposites(graph: Graph, words: dict, max_steps: int) -> dict[str, str]:
+    """{adjective: the anchor it is the direct antonym of} for "not <adjective>" (:meth:`Graph.opposite_votes`):
+    the best-voted anchor of the group with :data:`MIN_SHARE` of the votes, where that group is not in
+    :data:`OPPOSITE_FREE` nor the word's own (``words``: the table, {word: [anchor, steps, negated]}), and the
+    word does not itself negate an anchor ("unafraid": "not unafraid" is afraid by the table already)."""
+    out = {}
+    for lemma in graph.index:
+        votes = graph.opposite_votes(lemma, max_steps)
+        own = words.get(lemma)
+        if not votes or (own is not None and own[2]):
+            continue
+        groups: Counter = Counter()
+        for a, v in votes.items():
+            groups[graph.anchors[a].group] += v
+        group, best = groups.most_common(1)[0]
+        if best < MIN_SHARE * sum(groups.values()) or group in OPPOSITE_FREE or \
+                (own is not None and graph.anchors[own[0]].group == group):
+            continue
+        out[lemma] = min((a for a in votes if graph.anchors[a].group == group), key=lambda a: (-votes[a], a))
+    return dict(sorted(out.items()))
+
+
 def weak_rows(weak: dict[str, list[tuple[str, float]]]) -> tuple[list[str], list[tuple]]:
     """The ``weak.tsv`` columns and rows (word, anchor, share: one row a candidate, largest share first)."""
     return ["word", "anchor", "share"], [(w, a, f"{v:.2f}") for w, cands in weak.items() for a, v in cands]
@@ -472,10 +515,11 @@ def write_tsv(out: Path, tables: dict[str, tuple[list[str], list[tuple]]]) -> di
 
 
 def write_tables(words: dict, exc: dict, out: Path, weak: dict | None = None,
-                 things: list[str] | None = None) -> dict[str, dict]:
+                 things: list[str] | None = None, opposites: dict | None = None) -> dict[str, dict]:
     """Write ``words.tsv`` (word, anchor, steps, negated 0/1) and ``exceptions.tsv`` (form, lemma), one
-    row a word, sorted, ``weak.tsv`` (:func:`weak_rows`) where ``weak`` is given and ``things.tsv`` (one
-    word a row, :func:`build_things`) where ``things`` is; ``words`` is {word: [anchor, steps, negated]}.
+    row a word, sorted, ``weak.tsv`` (:func:`weak_rows`) where ``weak`` is given, ``things.tsv`` (one
+    word a row, :func:`build_things`) where ``things`` is and ``opposites.tsv`` (word, anchor:
+    :func:`build_opposites`) where ``opposites`` is; ``words`` is {word: [anchor, steps, negated]}.
     Returns the card's ``files``."""
     tables = {"words": (["word", "anchor", "steps", "negated"],
                         sorted((w, a, s, n) for w, (a, s, n) in words.items())),
@@ -484,6 +528,8 @@ def write_tables(words: dict, exc: dict, out: Path, weak: dict | None = None,
         tables["weak"] = weak_rows(weak)
     if things is not None:
         tables["things"] = (["word"], [(w,) for w in things])
+    if opposites is not None:
+        tables["opposites"] = (["word", "anchor"], list(opposites.items()))
     return write_tsv(out, tables)
 
 
@@ -510,7 +556,8 @@ def main() -> None:
     weak = build_weak(graph, words, max_steps)
     things = build_things(synsets, index, exceptions, {*words, *exc, *weak, *semantics.FUNCTION_WORDS},
                           W.names(folder))
-    files = write_tables(words, exc, args.out, weak, things)
+    opposites = build_opposites(graph, words, max_steps)
+    files = write_tables(words, exc, args.out, weak, things, opposites)
     counts = Counter(v[1] for v in words.values())
     card = {
         "name": "emotion_wordnet",
@@ -523,12 +570,13 @@ def main() -> None:
                         "encoder was not trained on; and the words that name things (things.tsv: nouns whose "
                         "first and most senses are objects, foods, plants, animals, substances, places, times or "
                         "quantities, with no adjective or feeling sense), which a prompt of that word alone is "
-                        "refused for."),
+                        "refused for; and the adjectives whose direct antonym is an anchor of another state "
+                        "(opposites.tsv: sure → uncertain), which 'not <adjective>' shows a little of."),
         "files": files,
         "entries": {"words": len(words), "anchors": len(graph.anchors),
                     "negated": sum(v[2] for v in words.values()),
                     "by_steps": {str(k): counts[k] for k in sorted(counts)}, "exceptions": len(exc),
-                    "weak": len(weak), "things": len(things)},
+                    "weak": len(weak), "things": len(things), "opposites": len(opposites)},
         "origin": {"resource": "Princeton WordNet 3.0 (Debian package wordnet-base)",
                    "files_read": ["data.adj", "data.adv", "data.noun", "data.verb", "index.*", "*.exc"],
                    "licence": "WordNet 3.0 licence (permissive, GPL-compatible); notice below",
