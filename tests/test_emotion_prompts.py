@@ -103,6 +103,12 @@ def test_a_negated_word_shows_a_little_of_its_opposite():
         assert e.label == nearest_basic(want) != "neutral", text
     assert resolve_prompt("not pleased").label == "angry" and resolve_prompt("not relaxed").label == "fearful"
     assert resolve_prompt("not very sure").reading == "uncertain"       # intensity words still scale it
+    for text, opposite in (("not sure about this", "uncertain"), ("i'm not sure what to think", "uncertain"),
+                           ("not pleased with you", "displeased"), ("less than pleased", "displeased"),
+                           ("not too sure", "uncertain"), ("not entirely sure", "uncertain")):
+        assert resolve_prompt(text).reading == opposite, text    # the adjective before what it is about
+    assert resolve_prompt("less than thrilled").reading == "not thrilled"   # litotes negates
+    assert resolve_prompt("less happy than before").label == "happy"         # a comparative does not
     for text in ("not sad", "not scared", "not angry"):          # no opposite: the negation rule's still face
         e = resolve_prompt(text)
         assert e.label == "neutral" and np.abs(e.weights).max() < 1e-6, text

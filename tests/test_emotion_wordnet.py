@@ -233,7 +233,8 @@ def test_a_thing_gets_no_entry_from_a_rarer_noun_sense():
 def test_opposites_are_antonyms_of_emotional_adjective_senses(tmp_path):
     """build_opposites keeps an adjective whose emotional sense has a direct antonym holding anchors of a
     state of its own ("sure" → uncertain, "glad" → sad); not an antonym that is happy ("sad" → glad), not a
-    sense that reaches no anchor ("footed"), not a noun, not a word the table reads as negating an anchor."""
+    sense that reaches no anchor ("footed"), not a noun, not a word the table reads as negating an anchor or
+    as an unpleasant emotion."""
     from visemo.train import emotion_wordnet as E
     from visemo.train.wordnet_db import Synset
 
@@ -254,6 +255,8 @@ def test_opposites_are_antonyms_of_emotional_adjective_senses(tmp_path):
     words = {"unsure": ["confident", 1, 1]}                  # as if the table read "unsure" as not confident
     opposites = E.build_opposites(graph, words, 2)
     assert opposites == {"glad": "sad", "sure": "uncertain"}
+    # a word the table reads as an unpleasant basic emotion shows no opposite: its negation is its absence
+    assert "glad" not in E.build_opposites(graph, {**words, "glad": ["sad", 1, 0]}, 2)
     files = E.write_tables({}, {}, tmp_path, opposites=opposites)
     table = WordTable({}, {}, opposites=dict(wordnet._read_tsv(tmp_path / files["opposites"]["file"])))
     assert table.opposite("sure") == "uncertain" and table.opposite("surest") == "uncertain"   # lemmatised

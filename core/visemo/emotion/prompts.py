@@ -152,7 +152,7 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     texts = [cores[i] for i in need] + [clauses[i].text for i in whole]
     result = text_to_expression(texts, encoder) if need else None
     parts, styles, probs, read = [], [], [], list(clauses)
-    denied, by_negation = set(), []     # the emotions negated; the parts a negation made
+    denied: dict[int, str] = {}         # part made by a negation → the emotion that negation denied
     for i, c in enumerate(clauses):
         if c.core in SYNONYMS:
             w, prob = emotion_vector(SYNONYMS[c.core]), 1.0
@@ -170,29 +170,31 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
             if anchor is not None:
                 read[i] = replace(c, core=anchor)
         if c.negated:
-            denied.add(nearest_basic(w))
+            label = nearest_basic(w)
             w, opposite = _negated(c, w, encoder)
             if opposite:
                 read[i] = replace(read[i], core=opposite, negated=False)
-            by_negation.append(len(parts))
+            denied[len(parts)] = label
         parts.append(semantics.scale(w, c.scale))
         probs.append(prob)
     # what one negation makes, another may deny: "not happy, not sad" is neither, not the sad of "not happy"
-    kept = [p for i, p in enumerate(parts) if i not in by_negation or nearest_basic(p) not in denied]
+    kept = [p for i, p in enumerate(parts)
+            if i not in denied or nearest_basic(p) not in {d for j, d in denied.items() if j != i}]
     style = np.mean(styles, axis=0) if styles else None
     return (semantics.blend(kept or [np.zeros_like(parts[0])]), style, min(probs), read), None, None
 
 
 def _negated(clause: semantics.Clause, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str]:
     """The expression of a negated clause whose core reads as ``weights``, and the opposite it shows ("" for
-    none): where the core reads as one of :data:`semantics.OPPOSABLE` and has a WordNet antonym
-    (``clause.opposite``), that antonym at :data:`semantics.NEGATED_OPPOSITE` ("not sure" is a little uncertain,
-    "not relaxed" a little tense); else :func:`semantics.negate` ("not sad" is a still face)."""
+    none): where the core's word has a WordNet antonym of another state (``clause.opposite``, never for an
+    unpleasant word: :func:`visemo.train.emotion_wordnet.build_opposites`), that antonym at
+    :data:`semantics.NEGATED_OPPOSITE` ("not sure" is a little uncertain, "not relaxed" a little tense); else
+    :func:`semantics.negate` ("not sad" is a still face; "not happy", a basic word, is read by that rule
+    too, which gives it its opposite already)."""
     from .space import text_to_expression
 
-    label = nearest_basic(weights)
-    if not clause.opposite or label not in semantics.OPPOSABLE:
-        return semantics.negate(label), ""
+    if not clause.opposite or clause.core in SYNONYMS:
+        return semantics.negate(nearest_basic(weights)), ""
     o = clause.opposite
     w = emotion_vector(SYNONYMS[o]) if o in SYNONYMS else text_to_expression([o], encoder).expression[0]
     return w * np.float32(semantics.NEGATED_OPPOSITE), o

@@ -35,6 +35,7 @@ INTENSITY_WORDS: dict[str, float] = {
     "absolutely": 1.45, "completely": 1.45, "overwhelmingly": 1.5,
     "kinda": 0.5, "sorta": 0.5, "half": 0.5, "semi": 0.5, "lowkey": 0.5, "low-key": 0.5, "less": 0.5,
     "way too": 1.45, "mega": 1.4, "ultra": 1.4, "super duper": 1.4, "highkey": 1.3,
+    "too": 1.3, "entirely": 1.4, "fully": 1.4, "exactly": 1.0,     # "not too sure", "not exactly thrilled"
     # French
     "légèrement": 0.35, "un peu": 0.4, "un peu de": 0.4, "assez": 0.75, "très": 1.25, "vraiment": 1.2,
     "tellement": 1.3, "extrêmement": 1.45, "profondément": 1.3, "un tout petit peu": 0.3, "plutôt": 0.75,
@@ -59,7 +60,7 @@ SCALE_RANGE = (0.1, 1.6)
 
 # Negation words, anywhere in a short clause.  ("no" is also Spanish "not".)
 NEGATIONS: tuple[str, ...] = (
-    "not at all", "not", "never", "no longer", "not really", "anything but", "far from",
+    "not at all", "not", "never", "no longer", "not really", "anything but", "far from", "less than",
     "isn't", "aren't", "wasn't", "don't", "doesn't", "n't", "no",
     "pas du tout", "pas", "ne", "n'", "plus",           # French: ne … pas / plus
     "nicht", "kein", "keine", "gar nicht", "überhaupt nicht", "kein bisschen", "nie", "niemals",
@@ -349,8 +350,9 @@ def blend(expressions) -> np.ndarray:
 
 
 OPPOSABLE = frozenset({"happy", "neutral", "surprised"})
-"""Basic emotions whose negation may show the negated word's opposite (:data:`NEGATED_OPPOSITE`); negating one
-of the unpleasant ones ("not sad", "not scared") removes it and shows no opposite."""
+"""Basic emotions whose words' negation may show the word's opposite (:data:`NEGATED_OPPOSITE`; the WordNet
+table lists such opposites, :func:`visemo.train.emotion_wordnet.build_opposites`); negating a word for one of
+the unpleasant ones ("not sad", "not scared") removes it and shows no opposite."""
 NEGATED_OPPOSITE = 0.35
 """How much of its opposite a negated word shows: "not happy" is sad at this strength, "not sure" uncertain
 (:data:`NEGATION_TARGET`, and a word's WordNet antonym in :func:`visemo.emotion.prompts._negated`)."""

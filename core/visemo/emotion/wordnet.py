@@ -66,6 +66,11 @@ SUFFIX_RULES: tuple[tuple[str, str], ...] = (
 DETERMINERS = frozenset({"a", "an", "the", "some", "any", "my", "your", "his", "her", "its", "our", "their",
                          "this", "that", "these", "those"})
 
+# English words that open what an adjective is about: "not sure about this", "not pleased with you" (the
+# opposite of the adjective is looked up, :func:`rewrite`).
+COMPLEMENT_WORDS = frozenset({"about", "with", "of", "at", "in", "for", "by", "on", "to", "that", "what", "how",
+                              "if", "whether", "why", "when", "where", "who", "anymore", "today", "now"})
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -282,9 +287,13 @@ def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clau
 
 
 def _with_opposite(clause: Clause, words: WordTable | WordTables, word: str = "") -> Clause:
-    """``clause`` with the anchor of its one-word core's antonym (``word``: the core as typed, where the table
-    replaced it) as its ``opposite`` where it is negated ("not sure" → uncertain)."""
+    """``clause`` with the anchor of the antonym of its core's word (``word``: the core as typed, where the table
+    replaced it; its first word where :data:`COMPLEMENT_WORDS` follow: "sure about this") as its ``opposite``
+    where it is negated ("not sure" → uncertain)."""
     word = word or clause.core
+    parts = word.split()
+    if len(parts) > 1 and parts[1] in COMPLEMENT_WORDS:
+        word = parts[0]
     if not clause.negated or " " in word:
         return clause
     found = words.opposite(word)

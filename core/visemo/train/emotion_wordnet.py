@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import models
-from ..emotion import semantics
+from ..emotion import facs, semantics
 from . import wordnet_db as W
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -476,13 +476,16 @@ its own ("not sure" → uncertain, "not relaxed" → tense); not the absence of 
 def build_opposites(graph: Graph, words: dict, max_steps: int) -> dict[str, str]:
     """{adjective: the anchor it is the direct antonym of} for "not <adjective>" (:meth:`Graph.opposite_votes`):
     the best-voted anchor of the group with :data:`MIN_SHARE` of the votes, where that group is not in
-    :data:`OPPOSITE_FREE` nor the word's own (``words``: the table, {word: [anchor, steps, negated]}), and the
-    word does not itself negate an anchor ("unafraid": "not unafraid" is afraid by the table already)."""
+    :data:`OPPOSITE_FREE` nor the word's own (``words``: the table, {word: [anchor, steps, negated]}); not for a
+    word that itself negates an anchor ("unafraid": "not unafraid" is afraid by the table already) nor one the
+    table reads as an unpleasant basic emotion, whose negation is its absence (not in
+    :data:`semantics.OPPOSABLE`: "not inferior" is no superior face)."""
+    unpleasant = set(facs.BASIC_EMOTIONS) - semantics.OPPOSABLE
     out = {}
     for lemma in graph.index:
         votes = graph.opposite_votes(lemma, max_steps)
         own = words.get(lemma)
-        if not votes or (own is not None and own[2]):
+        if not votes or (own is not None and (own[2] or graph.anchors[own[0]].group in unpleasant)):
             continue
         groups: Counter = Counter()
         for a, v in votes.items():
