@@ -171,7 +171,7 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
                 read[i] = replace(c, core=anchor)
         if c.negated:
             label = nearest_basic(w)
-            w, opposite = _negated(c, w, encoder)
+            w, opposite = _negated(c, label, encoder)
             if opposite:
                 read[i] = replace(read[i], core=opposite, negated=False)
             denied[len(parts)] = label
@@ -184,17 +184,17 @@ def _resolve_clauses(clauses: list[semantics.Clause], encoder: str | None):
     return (semantics.blend(kept or [np.zeros_like(parts[0])]), style, min(probs), read), None, None
 
 
-def _negated(clause: semantics.Clause, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str]:
-    """The expression of a negated clause whose core reads as ``weights``, and the opposite it shows ("" for
-    none): where the core's word has a WordNet antonym of another state (``clause.opposite``, never for an
-    unpleasant word: :func:`visemo.train.emotion_wordnet.build_opposites`), that antonym at
+def _negated(clause: semantics.Clause, label: str, encoder: str | None) -> tuple[np.ndarray, str]:
+    """The expression of a negated clause whose core reads as the basic emotion ``label``, and the opposite it
+    shows ("" for none): where the core's word has a WordNet antonym of another state (``clause.opposite``,
+    never for an unpleasant word: :func:`visemo.train.emotion_wordnet.build_opposites`), that antonym at
     :data:`semantics.NEGATED_OPPOSITE` ("not sure" is a little uncertain, "not relaxed" a little tense); else
     :func:`semantics.negate` ("not sad" is a still face; "not happy", a basic word, is read by that rule
     too, which gives it its opposite already)."""
     from .space import text_to_expression
 
     if not clause.opposite or clause.core in SYNONYMS:
-        return semantics.negate(nearest_basic(weights)), ""
+        return semantics.negate(label), ""
     o = clause.opposite
     w = emotion_vector(SYNONYMS[o]) if o in SYNONYMS else text_to_expression([o], encoder).expression[0]
     return w * np.float32(semantics.NEGATED_OPPOSITE), o
