@@ -88,6 +88,20 @@ def test_negation():
     assert e.label in ("sad", "neutral") and ch(e, "mouthSmile") < 0.05
 
 
+def test_a_sentence_with_a_conjunction_is_read_whole():
+    """A text cut at its conjunctions is a compound of feelings where one part is a word for one ("sad and a
+    little bit angry"), and one sentence where every part is a phrase: cut, "my flatmate ate my lunch" and
+    "laughed about it" each read as something else."""
+    from visemo.emotion.prompts import _sentence
+
+    text = "my flatmate ate my lunch and laughed about it"
+    assert _sentence(semantics.split_clauses(text)) and resolve_prompt(text).reading == text
+    assert not _sentence(semantics.split_clauses("sad and a little bit angry"))
+    assert not _sentence(semantics.split_clauses("happy and a bit worried about tomorrow"))
+    assert resolve_prompt("happy and a bit worried about tomorrow").reading == "happy, worried about tomorrow"
+    assert resolve_prompt("calm but slightly annoyed").reading == "calm, annoyed"
+
+
 def test_a_negated_word_shows_a_little_of_its_opposite():
     """"Not <adjective>" shows a little (semantics.NEGATED_OPPOSITE) of the adjective's WordNet antonym where
     the adjective reads happy, neutral or surprised: "not sure" is uncertain, "not pleased" displeased; a
