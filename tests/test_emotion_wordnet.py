@@ -230,6 +230,18 @@ def test_a_thing_gets_no_entry_from_a_rarer_noun_sense():
     assert "peach" in E.build_things(synsets, index, {"n": {}, "v": {}, "a": {}, "r": {}}, exclude=set(words))
 
 
+def test_a_table_phrase_within_a_clause_but_one_word():
+    """A clause of four to six words that is a table phrase and one word more reads as that phrase ("mir
+    bleibt die Spucke weg"); not with two words more, nor in a longer clause."""
+    table = WordTable({"bleibt die spucke weg": Entry("entgeistert", 1, False),
+                       "over the moon": Entry("over the moon", 0, False)}, {})
+    assert wordnet.rewrite(semantics.parse_clause("mir bleibt die spucke weg"), table).core == "entgeistert"
+    assert wordnet.rewrite(semantics.parse_clause("mir bleibt die spucke weg"), table).text == "mir entgeistert"
+    for text in ("da mir bleibt die spucke weg", "over the moon", "over the moon today",
+                 "over the moon all day", "my dog ran away from home and never came back"):
+        assert wordnet.rewrite(semantics.parse_clause(text), table).core == text, text
+
+
 def test_opposites_are_antonyms_of_emotional_adjective_senses(tmp_path):
     """build_opposites keeps an adjective whose emotional sense has a direct antonym holding anchors of a
     state of its own ("sure" → uncertain, "glad" → sad); not an antonym that is happy ("sad" → glad), not a

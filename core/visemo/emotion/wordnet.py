@@ -19,7 +19,8 @@ to themselves and come first, so what the model learnt is left alone.
 * the whole core ("afeared", "hot under the collar", "heavy-hearted", "de mauvaise humeur");
 * else a single word after lemmatising it with WordNet's exception lists and the suffix rules
   ("infuriated" → infuriate, "saddest" → sad, "heureuse" → heureux);
-* "<adverb in -ly> <word>" compounds word by word ("woefully angry").
+* "<adverb in -ly> <word>" compounds word by word ("woefully angry");
+* a core of four to six words that is a table phrase and one word more ("mir bleibt die Spucke weg").
 
 A negating entry flips the clause's negation, so "not unafraid" reads as afraid and "unafraid" as
 "not afraid" (the existing negation rule).  A clause still negated whose one-word core has a direct
@@ -271,6 +272,8 @@ def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clau
     if words is None or not core:
         return clause
     entry = words.lookup(core)
+    if entry is None and (inner := _phrase_within(core, words)):
+        core, entry = inner, words.lookup(inner)
     if entry is not None:
         new, negated = entry.anchor, clause.negated != entry.negated
     else:
@@ -284,6 +287,17 @@ def rewrite(clause: Clause, words: WordTable | WordTables | None = None) -> Clau
         return _with_opposite(clause, words)
     text = clause.text.replace(core, new) if core in clause.text else new
     return _with_opposite(replace(clause, text=text, core=new, negated=negated), words, core)
+
+
+def _phrase_within(core: str, words: WordTable | WordTables) -> str:
+    """The table phrase of three words or more that is all of ``core`` (four to six words) but one word ("mir
+    bleibt die Spucke weg" holds the thesaurus's "bleibt die Spucke weg"); "" if none."""
+    parts = core.split()
+    if not 4 <= len(parts) <= 6:
+        return ""
+    m = len(parts) - 1
+    return next((sub for i in range(len(parts) - m + 1)
+                 if words.lookup(sub := " ".join(parts[i:i + m])) is not None), "")
 
 
 def _with_opposite(clause: Clause, words: WordTable | WordTables, word: str = "") -> Clause:
