@@ -104,8 +104,9 @@ def test_a_sentence_with_a_conjunction_is_read_whole():
 
 def test_a_negated_word_shows_a_little_of_its_opposite():
     """"Not <adjective>" shows a little (semantics.NEGATED_OPPOSITE) of the adjective's WordNet antonym where
-    the adjective reads happy, neutral or surprised: "not sure" is uncertain, "not pleased" displeased; a
-    negated unpleasant word shows no opposite ("not sad" is no glad face), and "not happy" is as before."""
+    that is a state of its own (models/emotion_wordnet/opposites.tsv): "not sure" is uncertain, "not pleased"
+    displeased, also before what it is about ("not sure about this"); a negated unpleasant word shows no
+    opposite ("not sad" is no glad face), and "not happy", a basic word, is as before."""
     from visemo.emotion.space import text_to_expression
 
     for text, opposite in (("not sure", "uncertain"), ("i'm not sure", "uncertain"),
