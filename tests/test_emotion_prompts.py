@@ -122,6 +122,9 @@ def test_a_negated_word_shows_a_little_of_its_opposite():
                            ("not pleased with you", "displeased"), ("less than pleased", "displeased"),
                            ("not too sure", "uncertain"), ("not entirely sure", "uncertain")):
         assert resolve_prompt(text).reading == opposite, text    # the adjective before what it is about
+    # the encoder reads "sure about this" as angry, like its opposite: the clause's own denial keeps it
+    want = text_to_expression(["uncertain"]).expression[0] * semantics.NEGATED_OPPOSITE
+    assert np.allclose(resolve_prompt("not sure about this").weights, want, atol=1e-6)
     assert resolve_prompt("less than thrilled").reading == "not thrilled"   # litotes negates
     assert resolve_prompt("less happy than before").label == "happy"         # a comparative does not
     for text in ("not sad", "not scared", "not angry"):          # no opposite: the negation rule's still face
