@@ -191,26 +191,27 @@ def _negated(clause: semantics.Clause, label: str, encoder: str | None) -> tuple
     :data:`semantics.NEGATED_OPPOSITE` ("not sure" is a little uncertain, "not relaxed" a little tense); else
     :func:`semantics.negate` ("not sad" is a still face; "not happy", a basic word, is read by that rule
     too, which gives it its opposite already)."""
-    from .space import text_to_expression
-
     if not clause.opposite or clause.core in SYNONYMS:
         return semantics.negate(label), ""
-    o = clause.opposite
-    w = emotion_vector(SYNONYMS[o]) if o in SYNONYMS else text_to_expression([o], encoder).expression[0]
-    return w * np.float32(semantics.NEGATED_OPPOSITE), o
+    return _expressions([clause.opposite], encoder)[0] * np.float32(semantics.NEGATED_OPPOSITE), clause.opposite
+
+
+def _expressions(words: list[str], encoder: str | None) -> list[np.ndarray]:
+    """The expression [52] of each training word in ``words``: a basic word's prototype, else the space's."""
+    from .space import text_to_expression
+
+    read = text_to_expression(words, encoder).expression
+    return [emotion_vector(SYNONYMS[w]) if w in SYNONYMS else e for w, e in zip(words, read)]
 
 
 def _overrule(core: str, weights: np.ndarray, encoder: str | None) -> tuple[np.ndarray, str | None]:
     """The encoder's ``weights`` for ``core``, or, where the word's senses in the lexical tables contradict
     them (:data:`OVERRULE_OWN`, :data:`OVERRULE_TOP`), the expression of the best-voted training word of the
     emotion they give, with that word; (weights, None) when the reading stands."""
-    from .space import text_to_expression
-
     cands = wordnet.candidates(core)
     if not cands or _trained(core, encoder):
         return weights, None
-    expressions = text_to_expression([a for a, _ in cands], encoder).expression
-    expressions = [emotion_vector(SYNONYMS[a]) if a in SYNONYMS else e for (a, _), e in zip(cands, expressions)]
+    expressions = _expressions([a for a, _ in cands], encoder)
     labels = [nearest_basic(e) for e in expressions]
     top = overruling_emotion(nearest_basic(weights), [(label, v) for label, (_, v) in zip(labels, cands)])
     if top is None:
@@ -347,9 +348,10 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
     tables = wordnet.table()
     if tables is not None and not _trained(text, encoder):
         text = tables.joined(text)      # "so so" is so-so, not "so" said twice
-    if semantics.function_words_only(text) and not _trained(text, encoder):
+    trained = _trained(text, encoder)
+    if semantics.function_words_only(text) and not trained:
         raise _NoEmotion(f"{text!r} has no word for a feeling in it")
-    if not _trained(text, encoder):
+    if not trained:
         text = semantics.correlative_negation(text)     # "neither happy nor sad": "not happy, not sad"
     parts = semantics.split_clauses(text)
     if len(parts) > 1 and (_one_phrase(text, tables, encoder) or _sentence(parts)):

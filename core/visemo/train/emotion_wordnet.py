@@ -226,16 +226,14 @@ class Graph:
         return key[0], steps_of[key], negated
 
     def opposite_votes(self, word: str, max_steps: int) -> Counter:
-        """Anchors on the direct antonyms of ``word``'s adjective senses that are emotional (reach an anchor
-        within ``max_steps`` links: "sure" as in certain, not "sure" of a footing), each weighted
-        ``1 / (rank + 1)`` by its sense's rank."""
+        """The emotion anchors on the direct antonyms (:meth:`_antonym_votes`) of ``word``'s adjective senses
+        that are emotional (reach an anchor within ``max_steps`` links: "sure" as in certain, not "sure" of a
+        footing), each weighted ``1 / (rank + 1)`` by its sense's rank."""
         votes: Counter = Counter()
         for rank, sid in enumerate(self.index.get(word, [])):
-            if sid[0] not in "as" or self.walk(sid, max_steps) is None:
-                continue
-            for t in self.antonyms[sid]:
-                for a in self.held.get(t, ()):
-                    votes[a] += 1 / (rank + 1)
+            if sid[0] in "as" and self.walk(sid, max_steps) is not None:
+                for a, v in self._antonym_votes(sid, frozenset()).items():
+                    votes[a] += v / (rank + 1)
         return votes
 
     def thing_only(self, word: str, max_steps: int) -> bool:
