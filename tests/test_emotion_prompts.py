@@ -238,6 +238,21 @@ def test_text_without_emotion_is_reported(text):
         resolve_prompt(text)
 
 
+def test_a_long_refused_prompt_is_quoted_short():
+    """A refusal quotes at most ``QUOTE_CHARS`` of the prompt, so the message stays one readable line that
+    still says what to type (it quoted all 6,000 characters of a pasted page)."""
+    from visemo.errors import QUOTE_CHARS, quoted
+
+    assert quoted("sad") == "'sad'" and quoted("x" * 100) == repr("x" * (QUOTE_CHARS - 1) + "…")
+    for text in ("a " * 3000, "very " * 500):
+        with pytest.raises(PromptError) as e:
+            resolve_prompt(text)
+        message = str(e.value)
+        assert message.startswith(f"unknown emotion {text[:20]!r}"[:-1]) and "…" in message
+        assert len(message) < 2 * QUOTE_CHARS + 300, len(message)
+        assert message.endswith("or a phrase like 'quietly furious' or 'slightly sad'")
+
+
 def test_free_text_and_languages():
     for prompt, label in (("quietly furious", "angry"), ("on the verge of tears", "sad"),
                           ("just heard terrible news", "sad"), ("smug", "contemptuous"),

@@ -5,6 +5,16 @@ one line and exits 2, the Blender add-on reports it as one error line.
 """
 
 
+QUOTE_CHARS = 60
+"""The most characters of the user's own text (a prompt, a transcript) that a message quotes."""
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` as a message quotes it: its repr, cut to ``limit`` characters with "…" so that a
+    long prompt or transcript does not bury what the message says."""
+    return repr(text if len(text) <= limit else text[:limit - 1] + "…")
+
+
 class VisemoError(Exception):
     """Bad input or an unusable setup that the user can fix."""
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..errors import PromptError
+from ..errors import PromptError, quoted
 from . import semantics, spelling, wordnet
 from .facs import BASIC_EMOTIONS, SPEECH_GAIN, emotion_vector
 
@@ -119,9 +119,9 @@ def _frozen(w: np.ndarray) -> np.ndarray:
 
 
 def _unknown(prompt: str, detail: str, meant: str = "") -> PromptError:
-    hint = f"did you mean {meant!r}? Or describe" if meant else "describe"
+    hint = f"did you mean {quoted(meant)}? Or describe" if meant else "describe"
     return PromptError(
-        f"unknown emotion {prompt!r}: {detail}; {hint} a feeling, e.g. "
+        f"unknown emotion {quoted(prompt)}: {detail}; {hint} a feeling, e.g. "
         f"{', '.join(BASIC_EMOTIONS)}, or a phrase like 'quietly furious' or 'slightly sad'"
     )
 
@@ -350,7 +350,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
         text = tables.joined(text)      # "so so" is so-so, not "so" said twice
     trained = _trained(text, encoder)
     if semantics.function_words_only(text) and not trained:
-        raise _NoEmotion(f"{text!r} has no word for a feeling in it")
+        raise _NoEmotion(f"{quoted(text)} has no word for a feeling in it")
     if not trained:
         text = semantics.correlative_negation(text)     # "neither happy nor sad": "not happy, not sad"
     parts = semantics.split_clauses(text)
@@ -368,7 +368,7 @@ def _read(text: str, prompt: str, encoder: str | None, typed: str) -> Expression
         clauses = [wordnet.rewrite(_parse(text, encoder))]
         found, failed, prob = _resolve_clauses(clauses, encoder)
     if found is None:
-        what = f"{failed.text!r} does not read as an emotion" if failed.text != text else \
+        what = f"{quoted(failed.text)} does not read as an emotion" if failed.text != text else \
             "it does not read as an emotion"
         raise _NoEmotion(f"{what} (emotion score {prob:.2f} < {EMOTION_THRESHOLD})")
     weights, style, prob, clauses = found

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ..audio.load import Audio
-from ..errors import VisemoError
+from ..errors import VisemoError, quoted
 from .lexicon import pronounce
 from .phonemes import SIL, PhonemeSegment, normalize_phone, tile
 from .text import normalize_transcript
@@ -125,7 +125,7 @@ def prepare_words(transcript: str, decoder=None, quiet: bool = False
                     "guessed; give a spelling it knows to fix): %s",
                     ", ".join(f"{w} [{' '.join(p)}]" for w, p in unknown.items()))
     if not out:
-        raise AlignmentError(f"the transcript {transcript[:60]!r} has no words to align -- "
+        raise AlignmentError(f"the transcript {quoted(transcript)} has no words to align -- "
                              "give the spoken text, or leave it out to recognise phonemes")
     return out, unknown
 
@@ -160,7 +160,7 @@ def _check_fits(dec, audio: Audio, words: list[str], transcript: str) -> None:
     if 3 * n_phones > audio.duration * FRAME_RATE:
         raise AlignmentError(
             f"the transcript ({len(words)} words) is far too long for {audio.duration:.1f} s "
-            f"of speech ({transcript[:40]!r}...) -- give the text actually spoken")
+            f"of speech ({quoted(transcript)}) -- give the text actually spoken")
 
 
 def _align(dec, audio: Audio, words: list[str]
