@@ -24,8 +24,8 @@ from .facs import EMOTION_AUS, au_vector
 # Intensity words → scale of the expression (1 = the prototype).  Longest match first.
 INTENSITY_WORDS: dict[str, float] = {
     # English
-    "barely": 0.2, "hardly": 0.2, "scarcely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3, "a little bit": 0.4,
-    "a little": 0.4, "a bit": 0.4, "a touch": 0.4, "mildly": 0.4, "kind of": 0.5, "sort of": 0.5,
+    "barely": 0.2, "hardly": 0.2, "scarcely": 0.2, "faintly": 0.3, "slightly": 0.35, "a tiny bit": 0.3,
+    "a little bit": 0.4, "a little": 0.4, "a bit": 0.4, "a touch": 0.4, "mildly": 0.4, "kind of": 0.5, "sort of": 0.5,
     "a bit of": 0.4, "a little bit of": 0.4, "a touch of": 0.4, "a tiny bit of": 0.3, "a hint of": 0.3,
     "trying not to": 0.5, "try not to": 0.5, "tried not to": 0.5,   # a feeling held back shows half
     "somewhat": 0.55, "moderately": 0.6, "rather": 0.75, "fairly": 0.7, "pretty": 0.8,

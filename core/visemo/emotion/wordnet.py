@@ -304,11 +304,13 @@ def _with_opposite(clause: Clause, words: WordTable | WordTables, word: str = ""
     """``clause`` with the anchor of the antonym of its core's word (``word``: the core as typed, where the table
     replaced it; its first word where :data:`COMPLEMENT_WORDS` follow: "sure about this") as its ``opposite``
     where it is negated ("not sure" → uncertain)."""
+    if not clause.negated:
+        return clause
     word = word or clause.core
     parts = word.split()
     if len(parts) > 1 and parts[1] in COMPLEMENT_WORDS:
         word = parts[0]
-    if not clause.negated or " " in word:
+    if " " in word:
         return clause
     found = words.opposite(word)
     return replace(clause, opposite=found) if found else clause
