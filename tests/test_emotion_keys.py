@@ -88,6 +88,16 @@ def test_track_scaling_and_sentence_split():
         "And Mr. John Dashwood had then leisure.", "What a day!", "Dr. Who?", "Yes."]
 
 
+def test_a_bad_key_intensity_names_the_key_by_time_and_photo_or_prompt():
+    for key, named in ((EmotionKey(1.5, None, 2.0, image="/x/ref.jpg"), "the key at 1.5 s ('/x/ref.jpg')"),
+                       (EmotionKey(0.0, "sad " * 40, -1.0), "the key at 0 s ('sad sad"),
+                       (EmotionKey(2.0, None, 1.2), "the key at 2 s ('neutral')")):
+        with pytest.raises(PromptError) as e:
+            EmotionTrack((key,))
+        assert "intensity must be between 0 and 1" in str(e.value) and named in str(e.value)
+        assert len(str(e.value)) < 140  # a long prompt is quoted short
+
+
 # ---------------------------------------------------------------- the command
 def _expression_at(anim: Animation, seconds: float) -> np.ndarray:
     """Mean weights over 0.3 s around ``seconds``, upper face and mouth corners only (speech-free)."""

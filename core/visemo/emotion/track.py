@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 from .. import arkit
-from ..errors import PromptError
+from ..errors import PromptError, quoted
 from .prompts import Expression, _gain, resolve_prompt, similarities
 
 
@@ -30,6 +30,10 @@ class EmotionKey:
     prompt: str | None
     intensity: float = 1.0
     image: str | None = None
+
+    def describe(self) -> str:
+        """The key as a message names it: its time, and its photo, prompt or "neutral", quoted short."""
+        return f"the key at {self.time:g} s ({quoted(self.image or self.prompt or 'neutral')})"
 
     def scaled(self, factor: float) -> "EmotionKey":
         """The same key at ``factor`` × its intensity."""
@@ -93,10 +97,10 @@ class EmotionTrack:
         for k in keys:
             if not (0.0 <= k.intensity <= 1.0) or not np.isfinite(k.intensity):
                 raise PromptError(
-                    f"emotion intensity must be between 0 and 1, got {k.intensity} for {k.prompt!r}"
+                    f"emotion intensity must be between 0 and 1, got {k.intensity} for {k.describe()}"
                 )
             if k.time < 0 or not np.isfinite(k.time):
-                raise PromptError(f"emotion key time must be >= 0 seconds, got {k.time}")
+                raise PromptError(f"emotion key time must be >= 0 seconds, got {k.time} for {k.describe()}")
         if self.transition < 0:
             raise PromptError(f"emotion transition must be >= 0 seconds, got {self.transition}")
         object.__setattr__(self, "keys", keys)
