@@ -98,6 +98,16 @@ def test_a_bad_key_intensity_names_the_key_by_time_and_photo_or_prompt():
         assert len(str(e.value)) < 140  # a long prompt is quoted short
 
 
+def test_the_listed_keys_quote_a_long_prompt_short_and_name_a_neutral_key():
+    from visemo.cli import _describe_track
+
+    long_prompt = "sad " * 40
+    lines = _describe_track(EmotionTrack((EmotionKey(0.0, long_prompt, 1.0), EmotionKey(2.0, None, 0.5))))
+    assert lines[0].split()[:3] == ["0.00", "s", "sad"] and "@1.00" in lines[0]
+    assert lines[0].endswith("…'") and len(lines[0]) < 100  # the 160-character prompt is cut
+    assert lines[1].split()[:3] == ["2.00", "s", "neutral"] and lines[1].endswith("'neutral'")
+
+
 # ---------------------------------------------------------------- the command
 def _expression_at(anim: Animation, seconds: float) -> np.ndarray:
     """Mean weights over 0.3 s around ``seconds``, upper face and mouth corners only (speech-free)."""

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import FormatError, VisemoError
+from .errors import FormatError, VisemoError, quoted
 
 ANIMATION_SUFFIXES = (".json", ".csv", ".npz")
 MESH_SUFFIXES = (".pc2", ".mesh.npz")
@@ -260,9 +260,7 @@ def _describe_track(track) -> list[str]:
     """One line per emotion key: time, what it is, what it reads as, intensity."""
     lines = []
     for k, e in zip(track.keys, track.expressions):
-        what = f"photo {Path(k.image).name}" if k.image else repr(k.prompt or "neutral")
-        if len(what) > 60:
-            what = what[:57] + "...'"
+        what = f"photo {quoted(Path(k.image).name)}" if k.image else quoted(k.prompt or "neutral")
         lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}")
     return lines
 
