@@ -571,6 +571,21 @@ def test_emotion_timeline_changes_the_expression_between_keys(addon, scene):
             assert fc.evaluate(frame) == pytest.approx(mix, abs=0.05), (name, frame)
 
 
+def test_a_timeline_key_after_the_speech_is_reported_as_not_shown(addon, scene):
+    make_active(build_head_object(*grid_head()))
+    s = scene.visemo
+    s.speech_path, s.transcript, s.emotion = str(SPEECH), TRANSCRIPT, "happy"
+    for frame, prompt in ((60, "angry"), (400, "sad")):  # the speech ends at frame 213
+        assert bpy.ops.visemo.emotion_key_add() == {"FINISHED"}
+        s.emotion_keys[-1].frame, s.emotion_keys[-1].prompt = frame, prompt
+    scene.frame_current = 1
+    h = ModalHarness(addon).start(bpy.context)
+    assert h.run(bpy.context) == {"FINISHED"}
+    ((kind, msg),) = h.reports
+    assert kind == {"INFO"} and "emotion keys at frame 400 come after the speech ends (frame 213)" in msg
+    assert "frame 60" not in msg
+
+
 def test_emotion_timeline_list_operators(addon, scene):
     s = scene.visemo
     for frame in (10, 20, 30):

@@ -102,10 +102,20 @@ def test_the_listed_keys_quote_a_long_prompt_short_and_name_a_neutral_key():
     from visemo.cli import _describe_track
 
     long_prompt = "sad " * 40
-    lines = _describe_track(EmotionTrack((EmotionKey(0.0, long_prompt, 1.0), EmotionKey(2.0, None, 0.5))))
+    lines = _describe_track(EmotionTrack((EmotionKey(0.0, long_prompt, 1.0), EmotionKey(2.0, None, 0.5))), 5.0)
     assert lines[0].split()[:3] == ["0.00", "s", "sad"] and "@1.00" in lines[0]
     assert lines[0].endswith("…'") and len(lines[0]) < 100  # the 160-character prompt is cut
     assert lines[1].split()[:3] == ["2.00", "s", "neutral"] and lines[1].endswith("'neutral'")
+
+
+def test_keys_after_the_end_of_the_speech_are_named_with_why():
+    track = parse_keys("0=happy; 3=angry; 7.1=fearful; 1500=surprised")
+    unseen = track.unseen(7.1)
+    assert sorted(unseen) == [2, 3]  # fearful and surprised are at or after the end
+    assert "7.10 s" in unseen[2] and "seconds" in unseen[3]
+    assert parse_keys("5=angry").unseen(2.0) == {}  # a first key holds from the start, wherever it is
+    w = track.curves(np.array([0.0, 2.0, 7.09]))  # and the late keys indeed leave the clip angry
+    assert _cos(w.weights[0], emotion_vector("happy")) > 0.99 and _cos(w.weights[2], emotion_vector("angry")) > 0.99
 
 
 # ---------------------------------------------------------------- the command
@@ -121,7 +131,7 @@ def _expression_at(anim: Animation, seconds: float) -> np.ndarray:
 
 def test_cli_emotion_keys_change_the_expression_at_the_set_times(tmp_path):
     out = tmp_path / "a.json"
-    r = visemo("animate", SAMPLE, "--transcript", TRANSCRIPT, "--emotion-keys", "0=happy; 3.5=angry",
+    r = visemo("animate", SAMPLE, "--transcript", TRANSCRIPT, "--emotion-keys", "0=happy; 3.5=angry; 3500=sad",
                "--transition", "0.5", "--no-blinks", "--no-eye-motion", "-o", out)
     assert r.returncode == 0, r.stderr
     anim = Animation.load(out)
@@ -134,6 +144,8 @@ def test_cli_emotion_keys_change_the_expression_at_the_set_times(tmp_path):
     assert anim.weights[int(3.4 * anim.fps), brow] < 0.05
     assert anim.weights[int(4.05 * anim.fps), brow] > 0.9 * emotion_vector("angry")[brow]
     assert "happy" in r.stderr and "angry" in r.stderr  # the keys are listed
+    late = next(line for line in r.stderr.splitlines() if "3500.00 s" in line)  # a key in milliseconds, say
+    assert "not shown: at or after the end of the speech at 7.10 s" in late
 
 
 def test_cli_auto_keys_are_saved_editable_and_reproduce(tmp_path):

@@ -256,12 +256,14 @@ def emotion_argument(args: argparse.Namespace):
     return args.emotion, None
 
 
-def _describe_track(track) -> list[str]:
-    """One line per emotion key: time, what it is, what it reads as, intensity."""
-    lines = []
-    for k, e in zip(track.keys, track.expressions):
+def _describe_track(track, duration: float) -> list[str]:
+    """One line per emotion key: time, what it reads as, intensity, what it is, and why it does not show in a
+    clip of ``duration`` seconds where it does not (:meth:`~visemo.emotion.EmotionTrack.unseen`)."""
+    lines, unseen = [], track.unseen(duration)
+    for i, (k, e) in enumerate(zip(track.keys, track.expressions)):
         what = f"photo {quoted(Path(k.image).name)}" if k.image else quoted(k.prompt or "neutral")
-        lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}")
+        why = f"  (not shown: {unseen[i]})" if i in unseen else ""
+        lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}{why}")
     return lines
 
 
@@ -325,9 +327,10 @@ def _animate(args: argparse.Namespace) -> None:
         max_seconds=args.max_seconds, progress=progress,
     )
     anim = perf.animation
-    if not args.quiet and (len(perf.emotion.keys) > 1 or perf.emotion.keys[0].image or args.emotion):
+    if not args.quiet and (len(perf.emotion.keys) > 1 or perf.emotion.keys[0].image or args.emotion
+                           or args.emotion_keys):
         print("visemo: emotion keys:", file=sys.stderr)
-        for line in _describe_track(perf.emotion):
+        for line in _describe_track(perf.emotion, perf.duration):
             print(f"  {line}", file=sys.stderr)
     for out, kind in zip(outputs, kinds):
         if kind == "animation":

@@ -137,6 +137,13 @@ class EmotionTrack:
         """The basic emotion each key resolved to."""
         return tuple(e.label for e in self._resolved)
 
+    def unseen(self, duration: float) -> dict[int, str]:
+        """The keys that do not show in a clip of ``duration`` seconds, by index in :attr:`keys`, each with why:
+        every key after the first that is at or after the end (a keys file in milliseconds, or one written for
+        a longer take).  The first key holds from the start, wherever it is, so it always shows."""
+        return {i: f"at or after the end of the speech at {duration:.2f} s; key times are in seconds"
+                for i, k in enumerate(self.keys) if i > 0 and k.time >= duration}
+
     def curves(self, times: np.ndarray) -> EmotionCurves:
         """Expression [T, 52] and speech gain [T] at ``times`` (seconds)."""
         times = np.asarray(times, np.float64)
