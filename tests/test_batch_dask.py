@@ -150,10 +150,11 @@ def test_rows_match_visemo_animate_and_models_load_once_per_worker(client, lines
         rows.append([f"audio/{name}", emotions[i], "0.8" if i % 2 else "", texts[name], f"take{i}",
                      "csv" if i == 1 else ""])
     rows.append(["audio/line0.wav", "happy", "", texts["line0.wav"], "take6.glb", ""])
+    rows.append(["audio/line1.wav", "0=happy; 900=sad", "", texts["line1.wav"], "take7", ""])  # 900: ms, say
     out = tmp_path / "out"
     res = run(client, write_csv(d / "same.csv", rows), out, seed=4, report=tmp_path / "report.jsonl")
     assert res.status == 0, [r.error for r in res.results]
-    assert [r.status for r in res.results] == ["ok"] * 7
+    assert [r.status for r in res.results] == ["ok"] * 8
 
     for i, row in enumerate(rows[1:7]):
         got = out / f"take{i}.{'csv' if i == 1 else 'json'}"
@@ -178,8 +179,11 @@ def test_rows_match_visemo_animate_and_models_load_once_per_worker(client, lines
 
     # the report: one line per row with timings
     report = report_mod.read_report(tmp_path / "report.jsonl")
-    assert [r["row"] for r in report] == list(range(1, 8))
+    assert [r["row"] for r in report] == list(range(1, 9))
+    note = report.pop()["note"]  # the last row's second key comes after its speech
+    assert note.startswith("emotion key at 900 s comes after the speech ends at ") and "does not show" in note
     for r in report:
+        assert r["note"] == ""
         assert r["status"] == "ok" and r["attempts"] == 1 and r["worker"]
         assert 0 < r["perform_seconds"] <= r["seconds"] and r["started"] <= r["finished"]
         assert r["speech_seconds"] > 1.0

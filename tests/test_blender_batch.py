@@ -205,12 +205,13 @@ def test_batch_usage_errors(scene_blend, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path):
+def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path, capsys):
     """The emotion column: inline keys, a keys file, auto, image: (a missing photo is that row's error)."""
     from visemo.emotion.keys_file import parse_keys
 
     (tmp_path / "sad_then_happy.json").write_text(
-        '{"transition": 0.2, "keys": [{"time": 0, "prompt": "sad"}, {"time": 3, "prompt": "happy"}]}')
+        '{"transition": 0.2, "keys": [{"time": 0, "prompt": "sad"}, {"time": 3, "prompt": "happy"},'
+        ' {"time": 3000, "prompt": "angry"}]}')  # 3000: milliseconds meant, say
     shutil.copy(SPEECH, tmp_path / "a.wav")
     rows = write_csv(tmp_path / "rows.csv", [
         ["file", "emotion", "transcript", "output"],
@@ -222,6 +223,9 @@ def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path):
     out = tmp_path / "out"
     assert run_in_process(scene_blend, "--batch", rows, "--out-dir", out, "--format", "blend", "--seed", "2") == 2
     assert sorted(p.name for p in out.iterdir()) == ["auto.blend", "inline.blend", "keys_file.blend"]
+    said = [line for line in capsys.readouterr().out.splitlines() if "keys_file.blend" in line]
+    assert len(said) == 2  # the row's progress line and its line in the closing table
+    assert all("; emotion key at 3000 s comes after the speech ends at 7.10 s" in line for line in said)
     expected = visemo.animate(str(SPEECH), parse_keys("0=happy; 3=sad@0.6"), transcript=TRANSCRIPT, fps=24, seed=2)
     bpy.ops.wm.open_mainfile(filepath=str(out / "inline.blend"), load_ui=False)
     face = bpy.data.objects["face"].data.shape_keys

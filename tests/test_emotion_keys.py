@@ -110,10 +110,12 @@ def test_the_listed_keys_quote_a_long_prompt_short_and_name_a_neutral_key():
 
 def test_keys_after_the_end_of_the_speech_are_named_with_why():
     track = parse_keys("0=happy; 3=angry; 7.1=fearful; 1500=surprised")
-    unseen = track.unseen(7.1)
-    assert sorted(unseen) == [2, 3]  # fearful and surprised are at or after the end
-    assert "7.10 s" in unseen[2] and "seconds" in unseen[3]
-    assert parse_keys("5=angry").unseen(2.0) == {}  # a first key holds from the start, wherever it is
+    assert track.unseen(7.1) == (2, 3)  # fearful and surprised are at or after the end
+    assert track.unseen_note(7.1) == ("emotion keys at 7.1 s, 1500 s come after the speech ends at 7.10 s "
+                                      "and do not show (key times are in seconds)")
+    assert track.unseen(1e4) == () and track.unseen_note(1e4) == ""
+    assert parse_keys("0=happy; 3500=sad").unseen_note(2.0).startswith("emotion key at 3500 s comes after")
+    assert parse_keys("5=angry").unseen(2.0) == ()  # a first key holds from the start, wherever it is
     w = track.curves(np.array([0.0, 2.0, 7.09]))  # and the late keys indeed leave the clip angry
     assert _cos(w.weights[0], emotion_vector("happy")) > 0.99 and _cos(w.weights[2], emotion_vector("angry")) > 0.99
 
@@ -145,7 +147,8 @@ def test_cli_emotion_keys_change_the_expression_at_the_set_times(tmp_path):
     assert anim.weights[int(4.05 * anim.fps), brow] > 0.9 * emotion_vector("angry")[brow]
     assert "happy" in r.stderr and "angry" in r.stderr  # the keys are listed
     late = next(line for line in r.stderr.splitlines() if "3500.00 s" in line)  # a key in milliseconds, say
-    assert "not shown: at or after the end of the speech at 7.10 s" in late
+    assert late.endswith("'sad'  (not shown)")
+    assert "emotion key at 3500 s comes after the speech ends at 7.10 s and does not show" in r.stderr
 
 
 def test_cli_auto_keys_are_saved_editable_and_reproduce(tmp_path):

@@ -257,14 +257,14 @@ def emotion_argument(args: argparse.Namespace):
 
 
 def _describe_track(track, duration: float) -> list[str]:
-    """One line per emotion key: time, what it reads as, intensity, what it is, and why it does not show in a
-    clip of ``duration`` seconds where it does not (:meth:`~visemo.emotion.EmotionTrack.unseen`)."""
+    """One line per emotion key (time, what it reads as, intensity, what it is; "(not shown)" where it does
+    not show in a clip of ``duration`` seconds), then the note that says why (:meth:`EmotionTrack.unseen_note`)."""
     lines, unseen = [], track.unseen(duration)
     for i, (k, e) in enumerate(zip(track.keys, track.expressions)):
         what = f"photo {quoted(Path(k.image).name)}" if k.image else quoted(k.prompt or "neutral")
-        why = f"  (not shown: {unseen[i]})" if i in unseen else ""
-        lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}{why}")
-    return lines
+        lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}{'  (not shown)' * (i in unseen)}")
+    note = track.unseen_note(duration)
+    return lines + [note] if note else lines
 
 
 def _animate(args: argparse.Namespace) -> None:

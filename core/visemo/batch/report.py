@@ -32,6 +32,7 @@ class Result:
     seconds: float
     output: str = ""
     error: str = ""
+    note: str = ""  # what the user should know of a row that is ok (emotion keys after the speech ends)
     speech_seconds: float | None = None
     perform_seconds: float | None = None
     write_seconds: float | None = None
@@ -41,9 +42,9 @@ class Result:
     finished: float | None = None
 
     def to_dict(self) -> dict:
-        """The report line's fields (error on one line)."""
+        """The report line's fields (error and note on one line)."""
         d = asdict(self)
-        d["error"] = one_line(self.error)
+        d["error"], d["note"] = one_line(self.error), one_line(self.note)
         return d
 
 
@@ -96,8 +97,8 @@ def print_summary(results: list[Result], total: int, seconds: float, stream=None
             note = f"(the first {max_rows} of {len(failed)} failed rows listed"
         note += f"; every row is in {report})" if report else ")"
     table = [("row", "file", "status", "seconds", "output or error")]
-    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}", one_line(r.output or r.error))
-              for r in shown]
+    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}",
+               one_line(r.output or r.error) + (f"; {r.note}" if r.note else "")) for r in shown]
     widths = [max(len(line[c]) for line in table) for c in range(4)]
     if len(table) > 1:
         for line in table:

@@ -132,7 +132,7 @@ def run_row(task: RowTask) -> dict:
         if prev is not None and prev.get("fingerprint") == fp and manifest.outputs_intact(out_dir, prev):
             result.status = UNCHANGED
             result.output = ", ".join(str(out_dir / k) for k in prev["outputs"])
-            result.speech_seconds = prev.get("speech_seconds")
+            result.speech_seconds, result.note = prev.get("speech_seconds"), prev.get("note", "")
             result.attempts = 0
         else:
             written = _animate_row(task, out, result)
@@ -164,7 +164,7 @@ def _record(task: RowTask, key: str, result: Result, fp: str, inputs: dict, writ
     out_dir = Path(task.out_dir)
     return {
         "id": os.urandom(8).hex(), "key": key, "row": task.row.number, "file": task.row.file,
-        "status": result.status, "error": result.error, "fingerprint": fp, "inputs": inputs,
+        "status": result.status, "error": result.error, "note": result.note, "fingerprint": fp, "inputs": inputs,
         "cells": task.row.cells(), "options": task.options,
         "outputs": manifest.describe_outputs(out_dir, written) if result.status == OK else {},
         "seconds": round(result.seconds, 4), "speech_seconds": result.speech_seconds,
@@ -195,6 +195,7 @@ def _animate_row(task: RowTask, out: Path, result: Result) -> list[Path]:
                    max_seconds=opts["max_seconds"])
     result.perform_seconds = time.perf_counter() - t
     result.speech_seconds = perf.duration
+    result.note = perf.emotion.unseen_note(perf.duration)
     anim = perf.animation
     t = time.perf_counter()
     written: list[Path] = []

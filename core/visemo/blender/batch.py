@@ -112,7 +112,7 @@ def _script_args(argv: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------- one line
 def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, transcript, seed,
                    start_frame, mapping, emotion_image=None, portrait=None, language=None):
-    """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return anim.
+    """Generate, key ``obj``, add the sound strip, extend the range, write ``out``; return the performance.
 
     ``portrait``: a fitted :class:`~visemo.render2d.rig.PortraitRig`; then
     ``out`` with the suffix .mp4 is written too (:func:`portrait_video`).
@@ -146,7 +146,7 @@ def _key_and_write(obj, scene, speech: Path, out: Path, *, emotion, intensity, t
         from visemo.render2d import render_portrait
 
         render_portrait(perf, None, portrait_video(out), speech=speech, rig=portrait)
-    return anim
+    return perf
 
 
 def _fit_portrait(photo: Path):
@@ -200,11 +200,13 @@ def run_single(args) -> int:
     portrait = None if args.portrait is None else _fit_portrait(Path(args.portrait))
     if args.fps is not None:
         scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
-    anim = _key_and_write(obj, scene, speech, out, emotion=emotion, emotion_image=emotion_image,
+    perf = _key_and_write(obj, scene, speech, out, emotion=emotion, emotion_image=emotion_image,
                           intensity=args.intensity, transcript=args.transcript, seed=args.seed,
                           start_frame=args.start_frame, mapping=mapping, portrait=portrait)
-    print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {anim.frames} frames at "
+    print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {perf.animation.frames} frames at "
           f"{scene_fps(scene):g} fps) -> {out}" + (f" and {portrait_video(out)}" if portrait else ""))
+    if note := perf.emotion.unseen_note(perf.duration):
+        print(f"visemo: {note}")
     return 0
 
 
@@ -289,11 +291,12 @@ def run_batch(args) -> int:
                 shape_key_map(obj, mapping)  # RigError before the generation
                 if args.fps is not None:
                     scene.render.fps, scene.render.fps_base = fps_pair(args.fps)
-                _key_and_write(obj, scene, speech, out, emotion=emotion, intensity=intensity,
-                               transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping,
-                               portrait=portrait, language=language)
+                perf = _key_and_write(obj, scene, speech, out, emotion=emotion, intensity=intensity,
+                                      transcript=transcript, seed=args.seed, start_frame=start, mapping=mapping,
+                                      portrait=portrait, language=language)
                 written = str(out) + (f" + {portrait_video(out).name}" if portrait is not None else "")
-                result = Result(row.number, row.file, OK, time.perf_counter() - t0, output=written)
+                result = Result(row.number, row.file, OK, time.perf_counter() - t0, output=written,
+                                note=perf.emotion.unseen_note(perf.duration))
             except VisemoError as e:
                 result = Result(row.number, row.file, BAD_INPUT, time.perf_counter() - t0, error=str(e))
                 print(f"visemo: error: row {row.number} ({row.file}): {e}", file=sys.stderr, flush=True)
@@ -304,7 +307,8 @@ def run_batch(args) -> int:
             result.started, result.finished = started_at, time.time()
             result.worker = worker
             results.append(result)
-            detail = f"-> {result.output}" if result.status == OK else result.error
+            detail = f"-> {result.output}" + (f"; {result.note}" if result.note else "") if result.status == OK \
+                else result.error
             print(f"visemo: [{i:>{width}}/{len(rows)}] row {row.number} {row.file}: {result.status} "
                   f"({result.seconds:.2f} s) {detail}", flush=True)
     except KeyboardInterrupt:

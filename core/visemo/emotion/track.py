@@ -137,12 +137,21 @@ class EmotionTrack:
         """The basic emotion each key resolved to."""
         return tuple(e.label for e in self._resolved)
 
-    def unseen(self, duration: float) -> dict[int, str]:
-        """The keys that do not show in a clip of ``duration`` seconds, by index in :attr:`keys`, each with why:
-        every key after the first that is at or after the end (a keys file in milliseconds, or one written for
-        a longer take).  The first key holds from the start, wherever it is, so it always shows."""
-        return {i: f"at or after the end of the speech at {duration:.2f} s; key times are in seconds"
-                for i, k in enumerate(self.keys) if i > 0 and k.time >= duration}
+    def unseen(self, duration: float) -> tuple[int, ...]:
+        """Indices in :attr:`keys` of the keys that do not show in a clip of ``duration`` seconds: every key after
+        the first at or after the end (a keys file in milliseconds, or one written for a longer take).  The
+        first key holds from the start, wherever it is, so it always shows."""
+        return tuple(i for i, k in enumerate(self.keys) if i > 0 and k.time >= duration)
+
+    def unseen_note(self, duration: float) -> str:
+        """One line naming the keys :meth:`unseen` finds, for a report; "" if there are none."""
+        late = self.unseen(duration)
+        if not late:
+            return ""
+        times = ", ".join(f"{self.keys[i].time:g} s" for i in late)
+        one = len(late) == 1
+        return (f"emotion key{'' if one else 's'} at {times} {'comes' if one else 'come'} after the speech ends at "
+                f"{duration:.2f} s and {'does' if one else 'do'} not show (key times are in seconds)")
 
     def curves(self, times: np.ndarray) -> EmotionCurves:
         """Expression [T, 52] and speech gain [T] at ``times`` (seconds)."""
