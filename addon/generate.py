@@ -252,11 +252,9 @@ def apply(context, p: Plan, performance) -> str:
            f"({anim.frames} frames) in action '{act.name}'")
     if kept:
         msg += f"; your action '{kept}' is kept (fake user)"
-    unseen = performance.emotion.unseen(performance.duration) if performance.emotion is not None else ()
-    if unseen:
-        frames = ", ".join(str(p.start_frame + round(performance.emotion.keys[i].time * _scene_fps(scene)))
-                           for i in unseen)
-        msg += f"; emotion keys at frame {frames} come after the speech ends (frame {last}) and do not show"
+    if performance.emotion is not None and (note := performance.emotion.unseen_note(
+            anim.times, lambda t: p.start_frame + round(t * _scene_fps(scene)))):
+        msg += f"; {note}"
     if isinstance(p.request.emotion, str) and performance.emotion is not None:
         write_timeline(scene.visemo, performance.emotion, p.start_frame, _scene_fps(scene))
         labels = ", ".join(performance.emotion.labels)

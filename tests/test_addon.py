@@ -582,7 +582,8 @@ def test_a_timeline_key_after_the_speech_is_reported_as_not_shown(addon, scene):
     h = ModalHarness(addon).start(bpy.context)
     assert h.run(bpy.context) == {"FINISHED"}
     ((kind, msg),) = h.reports
-    assert kind == {"INFO"} and "emotion keys at frame 400 come after the speech ends (frame 213)" in msg
+    assert kind == {"INFO"} and msg.endswith("; emotion key at frame 400 comes at or after the last frame (frame 213) "
+                                             "and does not show")
     assert "frame 60" not in msg
 
 

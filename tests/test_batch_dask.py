@@ -181,7 +181,7 @@ def test_rows_match_visemo_animate_and_models_load_once_per_worker(client, lines
     report = report_mod.read_report(tmp_path / "report.jsonl")
     assert [r["row"] for r in report] == list(range(1, 9))
     note = report.pop()["note"]  # the last row's second key comes after its speech
-    assert note.startswith("emotion key at 900 s comes after the speech ends at ") and "does not show" in note
+    assert note.startswith("emotion key at 900.00 s comes at or after the last frame (") and "does not show" in note
     for r in report:
         assert r["note"] == ""
         assert r["status"] == "ok" and r["attempts"] == 1 and r["worker"]
@@ -197,6 +197,7 @@ def test_resume_skips_done_rows_and_redoes_a_changed_one(client, lines, tmp_path
     shutil.copytree(d / "audio", src)
     rows = [["file", "emotion", "transcript"]] + [[f"line{i}.wav", "happy", texts[f"line{i}.wav"]]
                                                  for i in range(3)]
+    rows[1][1] = "0=happy; 900=sad"  # a key after the speech: the row's note survives a resume
     table = write_csv(src / "rows.csv", rows)
     out = tmp_path / "out"
     first = run(client, table, out)
@@ -207,6 +208,8 @@ def test_resume_skips_done_rows_and_redoes_a_changed_one(client, lines, tmp_path
 
     again = run(client, table, out)
     assert again.status == 0 and [r.status for r in again.results] == ["unchanged"] * 3
+    assert [bool(r.note) for r in again.results] == [True, False, False]
+    assert again.results[0].note == first.results[0].note and "900.00 s" in first.results[0].note
     assert stamps(outputs) == before  # not written again
     assert len(manifest_lines(out)) == 3  # nothing new to record
 

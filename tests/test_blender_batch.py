@@ -225,7 +225,7 @@ def test_batch_rows_take_keys_auto_and_photos(scene_blend, tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["auto.blend", "inline.blend", "keys_file.blend"]
     said = [line for line in capsys.readouterr().out.splitlines() if "keys_file.blend" in line]
     assert len(said) == 2  # the row's progress line and its line in the closing table
-    assert all("; emotion key at 3000 s comes after the speech ends at 7.10 s" in line for line in said)
+    assert all("; emotion key at 3000.00 s comes at or after the last frame (7.08 s)" in line for line in said)
     expected = visemo.animate(str(SPEECH), parse_keys("0=happy; 3=sad@0.6"), transcript=TRANSCRIPT, fps=24, seed=2)
     bpy.ops.wm.open_mainfile(filepath=str(out / "inline.blend"), load_ui=False)
     face = bpy.data.objects["face"].data.shape_keys

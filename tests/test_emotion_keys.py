@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from visemo import Animation, arkit
+from visemo.animation import frame_count
 from visemo.emotion import EmotionKey, EmotionTrack
 from visemo.emotion.auto import split_sentences
 from visemo.emotion.facs import emotion_vector
@@ -102,22 +103,31 @@ def test_the_listed_keys_quote_a_long_prompt_short_and_name_a_neutral_key():
     from visemo.cli import _describe_track
 
     long_prompt = "sad " * 40
-    lines = _describe_track(EmotionTrack((EmotionKey(0.0, long_prompt, 1.0), EmotionKey(2.0, None, 0.5))), 5.0)
+    lines = _describe_track(EmotionTrack((EmotionKey(0.0, long_prompt, 1.0), EmotionKey(2.0, None, 0.5))),
+                            np.arange(150) / 30)
     assert lines[0].split()[:3] == ["0.00", "s", "sad"] and "@1.00" in lines[0]
     assert lines[0].endswith("…'") and len(lines[0]) < 100  # the 160-character prompt is cut
     assert lines[1].split()[:3] == ["2.00", "s", "neutral"] and lines[1].endswith("'neutral'")
 
 
-def test_keys_after_the_end_of_the_speech_are_named_with_why():
-    track = parse_keys("0=happy; 3=angry; 7.1=fearful; 1500=surprised")
-    assert track.unseen(7.1) == (2, 3)  # fearful and surprised are at or after the end
-    assert track.unseen_note(7.1) == ("emotion keys at 7.1 s, 1500 s come after the speech ends at 7.10 s "
-                                      "and do not show (key times are in seconds)")
-    assert track.unseen(1e4) == () and track.unseen_note(1e4) == ""
-    assert parse_keys("0=happy; 3500=sad").unseen_note(2.0).startswith("emotion key at 3500 s comes after")
-    assert parse_keys("5=angry").unseen(2.0) == ()  # a first key holds from the start, wherever it is
-    w = track.curves(np.array([0.0, 2.0, 7.09]))  # and the late keys indeed leave the clip angry
-    assert _cos(w.weights[0], emotion_vector("happy")) > 0.99 and _cos(w.weights[2], emotion_vector("angry")) > 0.99
+def test_keys_after_the_last_frame_are_named_because_they_never_show():
+    times = np.arange(frame_count(7.1, 24)) / 24  # the last frame is at 7.0833 s, before the speech ends
+    track = EmotionTrack.from_keys([(0, "happy", 1), (3, "angry", 1), (times[-1], "fearful", 1), (7.09, "sad", 1),
+                                    (1500, "surprised", 1)])
+    assert track.unseen(times) == (2, 3, 4)  # at or after the last frame: no frame shows them
+    w, without = track.curves(times).weights, parse_keys("0=happy; 3=angry").curves(times).weights
+    np.testing.assert_array_equal(w, without)  # indeed
+    assert parse_keys("0=happy; 7.07=sad").unseen(times) == ()  # 0.01 s before the last frame: shows a little
+    assert EmotionTrack(track.keys, transition=0.0).unseen(times) == (3, 4)  # a key with no transition shows at once
+    assert parse_keys("5=angry").unseen(times[:10]) == ()  # a first key holds from the start, wherever it is
+    assert track.unseen_note(times) == ("emotion keys at 7.08 s, 7.09 s, 1500.00 s come at or after the last frame "
+                                        "(7.08 s) and do not show (key times are in seconds)")
+    one = parse_keys("0=happy; 3500=sad")
+    assert one.unseen_note(times) == ("emotion key at 3500.00 s comes at or after the last frame (7.08 s) and "
+                                      "does not show (key times are in seconds)")
+    assert one.unseen_note(times, lambda t: 1 + round(t * 24)) == ("emotion key at frame 84001 comes at or after "
+                                                                  "the last frame (frame 171) and does not show")
+    assert parse_keys("0=happy; 3=sad").unseen_note(times) == ""
 
 
 # ---------------------------------------------------------------- the command
@@ -148,7 +158,7 @@ def test_cli_emotion_keys_change_the_expression_at_the_set_times(tmp_path):
     assert "happy" in r.stderr and "angry" in r.stderr  # the keys are listed
     late = next(line for line in r.stderr.splitlines() if "3500.00 s" in line)  # a key in milliseconds, say
     assert late.endswith("'sad'  (not shown)")
-    assert "emotion key at 3500 s comes after the speech ends at 7.10 s and does not show" in r.stderr
+    assert "visemo: emotion key at 3500.00 s comes at or after the last frame (7.07 s) and does not show" in r.stderr
 
 
 def test_cli_auto_keys_are_saved_editable_and_reproduce(tmp_path):

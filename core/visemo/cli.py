@@ -256,15 +256,14 @@ def emotion_argument(args: argparse.Namespace):
     return args.emotion, None
 
 
-def _describe_track(track, duration: float) -> list[str]:
-    """One line per emotion key (time, what it reads as, intensity, what it is; "(not shown)" where it does
-    not show in a clip of ``duration`` seconds), then the note that says why (:meth:`EmotionTrack.unseen_note`)."""
-    lines, unseen = [], track.unseen(duration)
+def _describe_track(track, times) -> list[str]:
+    """One line per emotion key: time, what it reads as, intensity, what it is, and "(not shown)" where it
+    shows at none of the frame ``times`` (s; :meth:`~visemo.emotion.EmotionTrack.unseen`)."""
+    lines, unseen = [], track.unseen(times)
     for i, (k, e) in enumerate(zip(track.keys, track.expressions)):
         what = f"photo {quoted(Path(k.image).name)}" if k.image else quoted(k.prompt or "neutral")
         lines.append(f"{k.time:7.2f} s  {e.label:<12} @{k.intensity:.2f}  {what}{'  (not shown)' * (i in unseen)}")
-    note = track.unseen_note(duration)
-    return lines + [note] if note else lines
+    return lines
 
 
 def _animate(args: argparse.Namespace) -> None:
@@ -330,8 +329,10 @@ def _animate(args: argparse.Namespace) -> None:
     if not args.quiet and (len(perf.emotion.keys) > 1 or perf.emotion.keys[0].image or args.emotion
                            or args.emotion_keys):
         print("visemo: emotion keys:", file=sys.stderr)
-        for line in _describe_track(perf.emotion, perf.duration):
+        for line in _describe_track(perf.emotion, anim.times):
             print(f"  {line}", file=sys.stderr)
+    if note := perf.emotion.unseen_note(anim.times):  # a warning: shown with --quiet too
+        print(f"visemo: {note}", file=sys.stderr)
     for out, kind in zip(outputs, kinds):
         if kind == "animation":
             anim.save(out)

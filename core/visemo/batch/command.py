@@ -313,6 +313,8 @@ class _Progress:
             self.failed += 1
             self.say((tb.rstrip() + "\n" if tb else "") +
                      f"visemo: internal error: row {result.row} ({result.file}): {result.error.splitlines()[0]}")
+        elif result.note:
+            self.say(f"visemo: note: row {result.row} ({result.file}): {result.note}")
         if self.bar is not None:
             self.bar.set_postfix_str(f"{self.failed} failed", refresh=False)
             self.bar.update(1)

@@ -3,7 +3,7 @@
 ``<out-dir>/visemo-manifest.jsonl`` holds one JSON object per finished row
 attempt (the latest line for an output wins)::
 
-    {"key": "a.json", "row": 3, "file": "audio/a.wav", "status": "ok", "error": "",
+    {"key": "a.json", "row": 3, "file": "audio/a.wav", "status": "ok", "error": "", "note": "",
      "fingerprint": "<sha256>", "inputs": {"/abs/audio/a.wav": "<sha256>", ...},
      "cells": {"file": "audio/a.wav", "emotion": "happy", ...}, "options": {"fps": 30.0, ...},
      "outputs": {"a.json": {"bytes": 81234, "sha256": "..."}}, "seconds": 0.21, ...}

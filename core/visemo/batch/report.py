@@ -41,6 +41,10 @@ class Result:
     started: float | None = None
     finished: float | None = None
 
+    def detail(self) -> str:
+        """The row's outcome on one line: its output (then its note, if any) or its error."""
+        return one_line(self.output or self.error) + (f"; {one_line(self.note)}" if self.note else "")
+
     def to_dict(self) -> dict:
         """The report line's fields (error and note on one line)."""
         d = asdict(self)
@@ -97,8 +101,7 @@ def print_summary(results: list[Result], total: int, seconds: float, stream=None
             note = f"(the first {max_rows} of {len(failed)} failed rows listed"
         note += f"; every row is in {report})" if report else ")"
     table = [("row", "file", "status", "seconds", "output or error")]
-    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}",
-               one_line(r.output or r.error) + (f"; {r.note}" if r.note else "")) for r in shown]
+    table += [(str(r.row), r.file or "", r.status, f"{r.seconds:.2f}", r.detail()) for r in shown]
     widths = [max(len(line[c]) for line in table) for c in range(4)]
     if len(table) > 1:
         for line in table:

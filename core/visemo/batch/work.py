@@ -195,7 +195,6 @@ def _animate_row(task: RowTask, out: Path, result: Result) -> list[Path]:
                    max_seconds=opts["max_seconds"])
     result.perform_seconds = time.perf_counter() - t
     result.speech_seconds = perf.duration
-    result.note = perf.emotion.unseen_note(perf.duration)
     anim = perf.animation
     t = time.perf_counter()
     written: list[Path] = []
@@ -227,6 +226,7 @@ def _animate_row(task: RowTask, out: Path, result: Result) -> list[Path]:
             p.unlink(missing_ok=True)
         raise
     result.write_seconds = time.perf_counter() - t
+    result.note = perf.emotion.unseen_note(anim.times)  # an ok row's only: set once all is written
     return written
 
 

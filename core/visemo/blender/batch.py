@@ -205,7 +205,7 @@ def run_single(args) -> int:
                           start_frame=args.start_frame, mapping=mapping, portrait=portrait)
     print(f"visemo: keyed '{obj.name}' ({rig.summary()}; {perf.animation.frames} frames at "
           f"{scene_fps(scene):g} fps) -> {out}" + (f" and {portrait_video(out)}" if portrait else ""))
-    if note := perf.emotion.unseen_note(perf.duration):
+    if note := perf.emotion.unseen_note(perf.animation.times):
         print(f"visemo: {note}")
     return 0
 
@@ -296,7 +296,7 @@ def run_batch(args) -> int:
                                       portrait=portrait, language=language)
                 written = str(out) + (f" + {portrait_video(out).name}" if portrait is not None else "")
                 result = Result(row.number, row.file, OK, time.perf_counter() - t0, output=written,
-                                note=perf.emotion.unseen_note(perf.duration))
+                                note=perf.emotion.unseen_note(perf.animation.times))
             except VisemoError as e:
                 result = Result(row.number, row.file, BAD_INPUT, time.perf_counter() - t0, error=str(e))
                 print(f"visemo: error: row {row.number} ({row.file}): {e}", file=sys.stderr, flush=True)
@@ -307,8 +307,7 @@ def run_batch(args) -> int:
             result.started, result.finished = started_at, time.time()
             result.worker = worker
             results.append(result)
-            detail = f"-> {result.output}" + (f"; {result.note}" if result.note else "") if result.status == OK \
-                else result.error
+            detail = ("-> " if result.status == OK else "") + result.detail()
             print(f"visemo: [{i:>{width}}/{len(rows)}] row {row.number} {row.file}: {result.status} "
                   f"({result.seconds:.2f} s) {detail}", flush=True)
     except KeyboardInterrupt:

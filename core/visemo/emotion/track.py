@@ -10,7 +10,7 @@ photo (``image``: :func:`~visemo.emotion.photo.expression_from_photo`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import functools
 import os
@@ -137,21 +137,32 @@ class EmotionTrack:
         """The basic emotion each key resolved to."""
         return tuple(e.label for e in self._resolved)
 
-    def unseen(self, duration: float) -> tuple[int, ...]:
-        """Indices in :attr:`keys` of the keys that do not show in a clip of ``duration`` seconds: every key after
-        the first at or after the end (a keys file in milliseconds, or one written for a longer take).  The
-        first key holds from the start, wherever it is, so it always shows."""
-        return tuple(i for i, k in enumerate(self.keys) if i > 0 and k.time >= duration)
+    def unseen(self, times: np.ndarray) -> tuple[int, ...]:
+        """Indices in :attr:`keys` of the keys that show at none of the frame ``times`` (seconds, ascending) of
+        :meth:`curves`: a key after the first moves the face only at frames after its time (at its time too
+        when ``transition`` is 0), so one at or after the last frame never shows (a keys file in milliseconds,
+        or one written for a longer take).  The first key holds from the start, wherever it is."""
+        if len(times) == 0:
+            return ()
+        last = float(times[-1])
+        return tuple(i for i, k in enumerate(self.keys)
+                     if i > 0 and (k.time > last or (k.time == last and self.transition > 0)))
 
-    def unseen_note(self, duration: float) -> str:
-        """One line naming the keys :meth:`unseen` finds, for a report; "" if there are none."""
-        late = self.unseen(duration)
+    def unseen_note(self, times: np.ndarray, frame_of: Callable[[float], int] | None = None) -> str:
+        """One line naming the keys :meth:`unseen` finds, for a report; "" if there are none.  Keys and the last
+        frame are named by time ("3500.00 s"), or by frame number where ``frame_of`` (time in s → frame) is
+        given, as the add-on does."""
+        late = self.unseen(times)
         if not late:
             return ""
-        times = ", ".join(f"{self.keys[i].time:g} s" for i in late)
+
+        def place(t: float) -> str:
+            return f"{t:.2f} s" if frame_of is None else f"frame {frame_of(t)}"
+
         one = len(late) == 1
-        return (f"emotion key{'' if one else 's'} at {times} {'comes' if one else 'come'} after the speech ends at "
-                f"{duration:.2f} s and {'does' if one else 'do'} not show (key times are in seconds)")
+        return (f"emotion key{'' if one else 's'} at {', '.join(place(self.keys[i].time) for i in late)} "
+                f"{'comes' if one else 'come'} at or after the last frame ({place(float(times[-1]))}) and "
+                f"{'does' if one else 'do'} not show" + (" (key times are in seconds)" if frame_of is None else ""))
 
     def curves(self, times: np.ndarray) -> EmotionCurves:
         """Expression [T, 52] and speech gain [T] at ``times`` (seconds)."""
