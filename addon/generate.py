@@ -181,6 +181,11 @@ def _summary(p: Plan, track) -> str:
     })
 
 
+def frame_at(start_frame: int, seconds: float, scene_fps: float) -> int:
+    """The scene frame ``seconds`` into a take that starts at ``start_frame`` (the nearest one)."""
+    return start_frame + int(round(seconds * scene_fps))
+
+
 def write_timeline(settings, track, start_frame: int, scene_fps: float) -> None:
     """Put ``track``'s keys in the panel (first key → Emotion/Intensity, the rest → the timeline).
 
@@ -193,7 +198,7 @@ def write_timeline(settings, track, start_frame: int, scene_fps: float) -> None:
     settings.emotion_keys.clear()
     for k in rest:
         row = settings.emotion_keys.add()
-        row.frame = start_frame + int(round(k.time * scene_fps))
+        row.frame = frame_at(start_frame, k.time, scene_fps)
         row.prompt = k.prompt or "neutral"
         row.intensity = k.intensity
     settings.emotion_key_index = 0
@@ -245,7 +250,8 @@ def apply(context, p: Plan, performance) -> str:
     act[ACTION_TAG] = _summary(p, performance.emotion)
     if act.name != p.action_name and p.action_name not in bpy.data.actions:
         act.name = p.action_name  # the replaced visemo action had the name
-    last = p.start_frame + int(round((anim.frames - 1) * _scene_fps(scene) / anim.fps))
+    fps = _scene_fps(scene)
+    last = frame_at(p.start_frame, anim.times[-1], fps)
     if frame_end < last:
         scene.frame_end = last
     msg = (f"visemo: keyed '{obj.name}' from frame {p.start_frame} to {last} "
@@ -253,10 +259,10 @@ def apply(context, p: Plan, performance) -> str:
     if kept:
         msg += f"; your action '{kept}' is kept (fake user)"
     if performance.emotion is not None and (note := performance.emotion.unseen_note(
-            anim.times, lambda t: p.start_frame + round(t * _scene_fps(scene)))):
+            anim.times, lambda t: frame_at(p.start_frame, t, fps))):
         msg += f"; {note}"
     if isinstance(p.request.emotion, str) and performance.emotion is not None:
-        write_timeline(scene.visemo, performance.emotion, p.start_frame, _scene_fps(scene))
+        write_timeline(scene.visemo, performance.emotion, p.start_frame, fps)
         labels = ", ".join(performance.emotion.labels)
         msg += f"; auto emotion ({labels}) written to the emotion timeline to edit"
     return msg
