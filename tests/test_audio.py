@@ -13,6 +13,7 @@ import soundfile as sf
 from visemo.animation import frame_count
 from visemo.audio import (Audio, load_audio, loudness, loudness_envelope, rms_db,
                           voice_activity)
+from visemo.audio.load import SPEECH_FLOOR_DBFS, speech_level_db
 from visemo.errors import AudioError
 
 
@@ -102,6 +103,25 @@ def test_flite_speech_loads(synth):
     a = load_audio(u.path)
     assert abs(a.duration - u.duration) < 1e-3
     assert isinstance(a, Audio) and a.pcm16()[:2] is not None
+
+
+def test_quiet_speech_is_raised_to_the_floor_and_speech_at_it_is_left_alone(flite_utterances):
+    u = flite_utterances[0]
+    x = sf.read(u.path, dtype="float32")[0]
+    loud = load_audio(u.path)
+    assert speech_level_db(loud.samples) > SPEECH_FLOOR_DBFS      # flite speaks at about -15 dBFS
+    np.testing.assert_array_equal(loud.samples, x)                # untouched, bit for bit
+    for db in (-20, -35):                                         # about -35 and -50 dBFS
+        quiet = x * np.float32(10 ** (db / 20))
+        a = load_audio(quiet, sample_rate=16000)
+        assert abs(speech_level_db(a.samples) - SPEECH_FLOOR_DBFS) < 0.05
+        gain = a.samples[np.argmax(np.abs(quiet))] / quiet[np.argmax(np.abs(quiet))]
+        np.testing.assert_allclose(a.samples, quiet * gain, atol=1e-6)   # one gain, the waveform kept
+        assert load_audio(a).samples.tobytes() == a.samples.tobytes()      # raising twice changes nothing
+    clicked = x * np.float32(10 ** (-35 / 20))
+    clicked[100] = 0.5                                            # a click: the lift stops at peak 1
+    a = load_audio(clicked, sample_rate=16000)
+    assert abs(np.max(np.abs(a.samples)) - 1.0) < 1e-6 and speech_level_db(a.samples) < SPEECH_FLOOR_DBFS
 
 
 # ---------------------------------------------------------------------- bad input

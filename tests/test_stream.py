@@ -393,3 +393,28 @@ def test_shipped_model_streams_like_offline():
     assert runs[0].shape == ref.shape
     assert np.abs(runs[0] - runs[1]).max() < 1e-5
     assert np.abs(runs[0] - ref).mean() < 0.02
+
+
+def test_quiet_speech_is_raised_live_after_half_a_second():
+    """The sample 30 dB quieter (about -50 dBFS): once half a second of speech is heard the running lift
+    raises it as offline raises a file, so the mouth moves as it does for the loud stream; the frames do not
+    depend on the chunking."""
+    from visemo.paths import sample_speech
+    from visemo.speech.timings import articulation_model_available
+
+    if not articulation_model_available():
+        pytest.skip("no articulation model in the models folder")
+    import soundfile as sf
+
+    x, _ = sf.read(str(sample_speech()), dtype="float32")
+
+    def run(samples, chunk):
+        a = LiveAnimator(seed=0, blinks=False)
+        return np.concatenate([a.push(samples[k:k + chunk]) for k in range(0, len(samples), chunk)] + [a.finish()])
+
+    loud = run(x, 320)
+    quiet = run(x * np.float32(10 ** (-30 / 20)), 320)
+    assert np.array_equal(run(x * np.float32(10 ** (-30 / 20)), 7), quiet)
+    after = slice(45, None)                   # from 1.5 s on: speech starts at 0.6 s, the lift at 1.14 s
+    assert np.abs(quiet[after] - loud[after]).mean() < 0.006
+    assert np.corrcoef(quiet[after, JAW], loud[after, JAW])[0, 1] > 0.93

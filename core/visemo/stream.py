@@ -42,6 +42,9 @@ What differs from :func:`visemo.pipeline.perform` (recognizer "model") on the sa
   :data:`LOUDNESS_HISTORY` seconds of frames up to the newest one whose audio
   is in, with a simpler voice detection (a threshold, no hysteresis, no gap
   closing); the first words of a stream are normalised on what came so far;
+- level: quiet speech is raised to the speech floor as offline (:func:`visemo.audio.load_audio`), but by
+  the gain of the 20 ms blocks heard so far (the last :data:`LOUDNESS_HISTORY` seconds), from
+  :data:`LIFT_AFTER` seconds of speech on: until then quiet speech moves the mouth less;
 - blinks and gaze: identical to :func:`visemo.idle.blink_curves` and
   :func:`visemo.idle.gaze_curves` for the same seed.
 
@@ -63,6 +66,7 @@ import numpy as np
 from . import arkit
 from .animation import frame_count
 from .audio.features import DB_FLOOR, MIN_WINDOW
+from .audio.load import LEVEL_BLOCK, block_level_db, speech_gain
 from .audio.melspec import FRAME_RATE, HOP, SAMPLE_RATE, WINDOW
 from .errors import AudioError, PromptError, VisemoError
 from .idle import BlinkSettings, SaccadeSettings, blink_profile, compose_blinks, gaze_to_weights
@@ -83,7 +87,15 @@ DIPHTHONG_GUESS = 0.15
 """Assumed length (s) of a diphthong whose end is not heard yet (the median flite OW)."""
 
 LOUDNESS_HISTORY = 30.0
-"""Seconds of past frame levels the running loudness normalises over."""
+"""Seconds of past frame levels the running loudness normalises over (and the running lift of quiet speech)."""
+
+LIFT_AFTER = 0.5
+"""Seconds of speech heard before quiet live speech is raised (:class:`_RunningLift`): of 20 ms blocks within
+:data:`LIFT_SPAN_DB` of the loudest so far.  A pause's noise before the first word does not count: counted
+with it, the first syllable raised a dialogue line's lead-in noise by up to 36 dB."""
+
+LIFT_SPAN_DB = 10.0
+"""Blocks this close to the loudest so far count as speech heard (:data:`LIFT_AFTER`)."""
 
 _RENORMALISE = -1e5  # Viterbi scores are shifted up once they fall below this (hours of audio)
 
@@ -248,6 +260,47 @@ class _ClassPath:
     def size(self) -> int:
         """Numbers held (bounded by the window)."""
         return self.back.size + self.path.size + (self.timed.size() if self.timed is not None else 0)
+
+
+# ---------------------------------------------------------------------- level
+class _RunningLift:
+    """Quiet live speech raised as :func:`visemo.audio.load_audio` raises a file
+    (:func:`~visemo.audio.load.speech_gain`), from what came so far: each 20 ms block is scaled by the gain of
+    the blocks before it (the last :data:`LOUDNESS_HISTORY` seconds), so the result does not depend on how
+    the audio is cut into chunks.  The gain stays 1 until :data:`LIFT_AFTER` seconds of speech have been
+    heard: the first syllable alone does not set it."""
+
+    def __init__(self, history: float = LOUDNESS_HISTORY) -> None:
+        self.pending = np.zeros(0, np.float32)   # samples of the block being filled
+        self.levels = np.zeros(max(1, int(round(history * SAMPLE_RATE / LEVEL_BLOCK))), np.float64)
+        self.count = 0           # blocks closed
+        self.peak = 0.0          # largest |sample| so far
+        self.gain = 1.0          # applied to the block being filled
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        """Samples in → the same samples, scaled."""
+        out, i = [], 0
+        while i < len(x):
+            seg = x[i:i + LEVEL_BLOCK - len(self.pending)]
+            i += len(seg)
+            out.append(seg * np.float32(self.gain) if self.gain != 1.0 else seg)
+            self.pending = np.concatenate([self.pending, seg])
+            if len(self.pending) == LEVEL_BLOCK:
+                self._close()
+        return np.concatenate(out) if len(out) > 1 else out[0]
+
+    def _close(self) -> None:
+        self.levels[self.count % len(self.levels)] = block_level_db(self.pending)
+        self.count += 1
+        self.peak = max(self.peak, float(np.max(np.abs(self.pending))))
+        self.pending = self.pending[:0]
+        h = self.levels[:min(self.count, len(self.levels))]
+        heard = int(np.count_nonzero(h >= h.max() - LIFT_SPAN_DB))
+        self.gain = speech_gain(h, self.peak) if heard * LEVEL_BLOCK >= LIFT_AFTER * SAMPLE_RATE else 1.0
+
+    def size(self) -> int:
+        """Numbers held."""
+        return len(self.levels) + len(self.pending)
 
 
 # ---------------------------------------------------------------------- loudness
@@ -470,6 +523,7 @@ class LiveAnimator:
         decoder = source.model.decoder() if hasattr(source.model, "decoder") else (SWITCH_COST, None)
         self._path = _ClassPath(len(CLASSES), self.window_rows, *decoder)
         self._loud = _RunningLoudness(self.fps)
+        self._lift = _RunningLift()
         self._idle = _IdleLife(self.fps, seed)
         self.frames = 0          # frames returned
         self.samples = 0         # samples pushed
@@ -487,6 +541,7 @@ class LiveAnimator:
         if not len(x):
             return np.zeros((0, arkit.COUNT), np.float32)
         self.samples += len(x)
+        x = self._lift.push(x)
         self._loud.push(x)
         return self._rows(self.source.push(x))
 
@@ -511,7 +566,7 @@ class LiveAnimator:
         """Numbers held in each internal buffer (they stay bounded however long the stream)."""
         mel = getattr(getattr(self.source, "mel", None), "_buffer", np.zeros(0))
         return {"class_path": self._path.size(), "loudness": self._loud.size(), "idle": self._idle.size(),
-                "mel": int(len(mel))}
+                "mel": int(len(mel)), "lift": self._lift.size()}
 
     # --------------------------------------------------------------- inside
     def _due(self, i: int) -> tuple[int, float]:
