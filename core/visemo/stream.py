@@ -42,6 +42,8 @@ What differs from :func:`visemo.pipeline.perform` (recognizer "model") on the sa
   :data:`LOUDNESS_HISTORY` seconds of frames up to the newest one whose audio
   is in, with a simpler voice detection (a threshold, no hysteresis, no gap
   closing); the first words of a stream are normalised on what came so far;
+- an offset and rumble below 20 Hz are removed as offline (:class:`~visemo.audio.load.DCBlocker`, the same
+  filter: the same samples);
 - level: quiet speech is raised to the speech floor as offline (:func:`visemo.audio.load_audio`), but by
   the gain of the 20 ms blocks heard so far (the last :data:`LOUDNESS_HISTORY` seconds), from
   :data:`LIFT_AFTER` seconds of speech on: until then quiet speech moves the mouth less;
@@ -66,7 +68,7 @@ import numpy as np
 from . import arkit
 from .animation import frame_count
 from .audio.features import DB_FLOOR, MIN_WINDOW
-from .audio.load import LEVEL_BLOCK, block_level_db, speech_gain
+from .audio.load import LEVEL_BLOCK, DCBlocker, block_level_db, speech_gain
 from .audio.melspec import FRAME_RATE, HOP, SAMPLE_RATE, WINDOW
 from .errors import AudioError, PromptError, VisemoError
 from .idle import BlinkSettings, SaccadeSettings, blink_profile, compose_blinks, gaze_to_weights
@@ -523,6 +525,7 @@ class LiveAnimator:
         decoder = source.model.decoder() if hasattr(source.model, "decoder") else (SWITCH_COST, None)
         self._path = _ClassPath(len(CLASSES), self.window_rows, *decoder)
         self._loud = _RunningLoudness(self.fps)
+        self._dc = DCBlocker()
         self._lift = _RunningLift()
         self._idle = _IdleLife(self.fps, seed)
         self.frames = 0          # frames returned
@@ -541,7 +544,7 @@ class LiveAnimator:
         if not len(x):
             return np.zeros((0, arkit.COUNT), np.float32)
         self.samples += len(x)
-        x = self._lift.push(x)
+        x = self._lift.push(self._dc.push(x))
         self._loud.push(x)
         return self._rows(self.source.push(x))
 

@@ -15,7 +15,7 @@ import math
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Union
@@ -39,8 +39,8 @@ SPEECH_LEVEL_DBFS = -50.0
 SPEECH_FLOOR_DBFS = -24.0
 """Speech whose level (:func:`speech_level_db`) is below this (dBFS) is raised to it.  The articulation
 model learnt speech at about -14 dBFS ± 15 dB (its training gain augmentation); clips 30 dB quieter than
-recorded (about -49 dBFS) kept the mouth nearly shut (jawOpen correlation 0.60 with the clip at its own
-level, 0.996 raised; benchmarks/bench_levels.py).  Speech at -24 dBFS or louder is left as it is."""
+recorded (about -49 dBFS) kept the mouth nearly shut: jawOpen correlation with the clip at its own level
+0.59 unraised, 0.996 raised (benchmarks/bench_levels.py).  Speech at -24 dBFS or louder is left as it is."""
 
 LEVEL_SPAN_DB = 40.0
 """Blocks more than this below the loudest 20 ms are pauses and noise, not part of the speech level."""
@@ -59,12 +59,15 @@ class Audio:
     """Mono speech: ``samples`` float32 [N] in [-1, 1] at ``sample_rate`` Hz.
 
     ``source`` is the file it came from (``None`` for arrays).  Build one with
-    :func:`load_audio`; the constructor only checks shapes.
+    :func:`load_audio`; the constructor only checks shapes.  ``loaded``: made by
+    :func:`load_audio` (checked, offset removed, quiet speech raised), which
+    then returns it as it is.
     """
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     source: str | None = None
+    loaded: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         x = np.ascontiguousarray(self.samples, dtype=np.float32)
@@ -114,7 +117,8 @@ def load_audio(
     rate of the array; it is ignored for files.  Integer arrays are scaled from
     their type's full range; float arrays are taken as [-1, 1] (a float array
     peaking above 1 is scaled down to peak 1).  Channels are averaged to mono;
-    any rate is resampled to 16 kHz.  Quiet speech is raised to
+    any rate is resampled to 16 kHz; an offset and rumble below 20 Hz are
+    removed (:class:`DCBlocker`).  Quiet speech is raised to
     :data:`SPEECH_FLOOR_DBFS` (-24 dBFS): the mouth then moves as it does for
     the same words recorded louder.
 
@@ -123,6 +127,8 @@ def load_audio(
     than ``max_seconds``, contains NaN/inf, or is silent.
     """
     if isinstance(source, Audio):
+        if source.loaded and source.duration <= max_seconds:
+            return source
         return _finish(source.samples[:, None], source.sample_rate, source.source,
                        max_seconds)
     if isinstance(source, np.ndarray):
@@ -258,12 +264,39 @@ def _finish(data: np.ndarray, rate: int, source: str | None, max_seconds: float)
         level = "all samples are zero" if peak == 0 else f"peak {peak_db:.0f} dBFS"
         raise AudioError(f"{name} is silent ({level}) -- check that it holds the speech "
                          "and is not muted")
-    x = resample(x, rate, SAMPLE_RATE)
+    x = DCBlocker().push(resample(x, rate, SAMPLE_RATE))
     loudest = float(block_levels_db(x).max())
     if loudest < SPEECH_LEVEL_DBFS:
         raise AudioError(f"{name} has no audible speech (loudest 20 ms is {loudest:.0f} dBFS "
                          "RMS) -- check the file, or raise its volume")
-    return Audio(_raised(x), SAMPLE_RATE, source)
+    audio = Audio(_raised(x), SAMPLE_RATE, source)
+    object.__setattr__(audio, "loaded", True)
+    return audio
+
+
+DC_CUTOFF_HZ = 20.0
+"""Below this a recording's offset and rumble are removed (:class:`DCBlocker`): the mel bands start at 60 Hz,
+but an offset fills the pauses' level, so the jaw opened 7 % less with an offset of 0.01 and 25 % less with
+0.05 (benchmarks/bench_levels.py)."""
+
+
+class DCBlocker:
+    """A first-order high-pass at :data:`DC_CUTOFF_HZ` on 16 kHz samples, y[n] = x[n] - x[n-1] + R·y[n-1]:
+    the offset a cheap interface adds is gone within ~8 ms.  It keeps its state between :meth:`push` calls, so
+    audio filtered in chunks (``visemo stream``) equals the same audio filtered whole (:func:`load_audio`)."""
+
+    def __init__(self) -> None:
+        self.r = 1.0 - 2.0 * math.pi * DC_CUTOFF_HZ / SAMPLE_RATE
+        self.state = np.zeros(1, np.float64)
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        """float32 samples in → the same, high-passed (float32)."""
+        from scipy.signal import lfilter
+
+        if len(x) == 0:
+            return np.asarray(x, np.float32)
+        y, self.state = lfilter([1.0, -1.0], [1.0, -self.r], np.asarray(x, np.float64), zi=self.state)
+        return y.astype(np.float32)
 
 
 def speech_level_db(x: np.ndarray) -> float:
