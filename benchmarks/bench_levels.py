@@ -21,6 +21,9 @@ frames from 1.5 s on (the lift needs the speech heard first).
 
 A third table adds an offset (DC) of 0.005–0.05 to each clip, with the loader's 20 Hz high-pass
 (``DCBlocker``) and without it: jaw r and jaw mean against the clip as recorded.
+
+A fourth shows what is not handled: the level dropping 6, 11 or 20 dB half-way through a clip (a quieter
+second voice), jaw mean after the drop against the clip at one level, offline and live.
 """
 
 from __future__ import annotations
@@ -170,6 +173,22 @@ def main() -> None:
                 m.append(w[:, jaw].mean() / ref[:, jaw].mean())
             cells += [f"{np.median(r):.3f}", f"{np.median(m):.3f}"]
         print(f"| {dc:g} | " + " | ".join(cells) + " |")
+
+    print("\nthe level dropping half-way through (not handled: the model reads the quieter part as silence)")
+    print("| drop | jaw mean after it, offline | live |")
+    print("|---|---|---|")
+    own_live = [streamed(x, True) for _, x in data]
+    for drop in (6, 11, 20):
+        ratios = {"offline": [], "live": []}
+        for (_, x), ref, ref_live in zip(data, refs, own_live):
+            half = len(x) // 2
+            y = x.copy()
+            y[half:] *= np.float32(10 ** (-drop / 20))
+            after = slice(int(half / 16000 * FPS) + 15, None)
+            for kind, w, r in (("offline", weights(y, audio_load.SPEECH_FLOOR_DBFS), ref),
+                               ("live", streamed(y, True), ref_live)):
+                ratios[kind].append(w[after, jaw].mean() / max(r[after, jaw].mean(), 1e-6))
+        print(f"| {drop} dB | {np.median(ratios['offline']):.2f} | {np.median(ratios['live']):.2f} |")
 
 
 if __name__ == "__main__":

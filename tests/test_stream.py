@@ -395,10 +395,7 @@ def test_shipped_model_streams_like_offline():
     assert np.abs(runs[0] - ref).mean() < 0.02
 
 
-def test_quiet_speech_is_raised_live_after_half_a_second():
-    """The sample 30 dB quieter (about -50 dBFS): once half a second of speech is heard the running lift
-    raises it as offline raises a file, so the mouth moves as it does for the loud stream; the frames do not
-    depend on the chunking."""
+def _sample_and_run():
     from visemo.paths import sample_speech
     from visemo.speech.timings import articulation_model_available
 
@@ -406,15 +403,45 @@ def test_quiet_speech_is_raised_live_after_half_a_second():
         pytest.skip("no articulation model in the models folder")
     import soundfile as sf
 
-    x, _ = sf.read(str(sample_speech()), dtype="float32")
-
-    def run(samples, chunk):
+    def run(samples, chunk=320):
         a = LiveAnimator(seed=0, blinks=False)
         return np.concatenate([a.push(samples[k:k + chunk]) for k in range(0, len(samples), chunk)] + [a.finish()])
 
-    loud = run(x, 320)
-    quiet = run(x * np.float32(10 ** (-30 / 20)), 320)
-    assert np.array_equal(run(x * np.float32(10 ** (-30 / 20)), 7), quiet)
+    return sf.read(str(sample_speech()), dtype="float32")[0], run
+
+
+def test_quiet_speech_is_raised_live_after_half_a_second():
+    """The sample 30 dB quieter (about -50 dBFS): once half a second of speech is heard the running lift
+    raises it as offline raises a file, so the mouth moves as it does for the loud stream; the frames do not
+    depend on the chunking."""
+    x, run = _sample_and_run()
+    loud = run(x)
+    q = x * np.float32(10 ** (-30 / 20))
+    quiet = run(q)
+    assert np.array_equal(run(q, 7), quiet)
     after = slice(45, None)                   # from 1.5 s on: speech starts at 0.6 s, the lift at 1.14 s
     assert np.abs(quiet[after] - loud[after]).mean() < 0.006
-    assert np.corrcoef(quiet[after, JAW], loud[after, JAW])[0, 1] > 0.93
+    assert np.corrcoef(quiet[after, JAW], loud[after, JAW])[0, 1] > 0.95
+    assert 0.9 < quiet[after, JAW].mean() / loud[after, JAW].mean() < 1.15      # the jaw opens as wide
+
+
+def test_a_click_or_room_tone_does_not_upset_the_live_lift():
+    """A click 20 dB above quiet speech is clipped, and the lift goes on (cut down to what the click left,
+    the mouth stayed shut for the rest of the clip); 3 s of -45 dBFS room tone before the first word is not
+    raised (the mouth stays shut in it, as offline)."""
+    x, run = _sample_and_run()
+    loud = run(x)
+    q = x * np.float32(10 ** (-30 / 20))
+    loudest = max(float(np.sqrt(np.mean(q[k:k + 320] ** 2))) for k in range(0, len(q) - 320, 320))
+    clicked = q.copy()
+    clicked[48000:48320] = np.random.default_rng(1).normal(0, 10 * loudest, 320)     # at 3 s
+    got = run(clicked)
+    after = slice(105, None)                  # from 3.5 s on
+    assert np.corrcoef(got[after, JAW], loud[after, JAW])[0, 1] > 0.95
+    assert 0.9 < got[after, JAW].mean() / loud[after, JAW].mean() < 1.15
+    rng = np.random.default_rng(2)
+    tone = rng.normal(0, 10 ** (-45 / 20), 3 * SR).astype(np.float32)
+    speech = x * np.float32(10 ** (-10 / 20)) + rng.normal(0, 10 ** (-45 / 20), len(x)).astype(np.float32)
+    got = run(np.concatenate([tone, speech]))
+    assert got[:88, JAW].max() < 0.01 and got[:88][:, MOUTH].max() < 0.05
+    assert got[90 + 45:, JAW].mean() > 0.8 * loud[45:, JAW][:len(got) - 135].mean()

@@ -46,7 +46,10 @@ What differs from :func:`visemo.pipeline.perform` (recognizer "model") on the sa
   filter: the same samples);
 - level: quiet speech is raised to the speech floor as offline (:func:`visemo.audio.load_audio`), but by
   the gain of the 20 ms blocks heard so far (the last :data:`LOUDNESS_HISTORY` seconds), from
-  :data:`LIFT_AFTER` seconds of speech on: until then quiet speech moves the mouth less;
+  :data:`LIFT_AFTER` seconds of speech on: until then quiet speech moves the mouth less.  The model reads the
+  raised samples; the running loudness reads them unraised (it is relative to their own history, which a
+  gain that grows as speech is heard would skew: the jaw of a stream 30 dB quieter opened 21 % wider than
+  the loud stream's, 7 % reading them unraised);
 - blinks and gaze: identical to :func:`visemo.idle.blink_curves` and
   :func:`visemo.idle.gaze_curves` for the same seed.
 
@@ -68,7 +71,7 @@ import numpy as np
 from . import arkit
 from .animation import frame_count
 from .audio.features import DB_FLOOR, MIN_WINDOW
-from .audio.load import LEVEL_BLOCK, DCBlocker, block_level_db, speech_gain
+from .audio.load import LEVEL_BLOCK, DCBlocker, block_level_db, has_speech_dynamics, speech_blocks, speech_gain
 from .audio.melspec import FRAME_RATE, HOP, SAMPLE_RATE, WINDOW
 from .errors import AudioError, PromptError, VisemoError
 from .idle import BlinkSettings, SaccadeSettings, blink_profile, compose_blinks, gaze_to_weights
@@ -92,12 +95,12 @@ LOUDNESS_HISTORY = 30.0
 """Seconds of past frame levels the running loudness normalises over (and the running lift of quiet speech)."""
 
 LIFT_AFTER = 0.5
-"""Seconds of speech heard before quiet live speech is raised (:class:`_RunningLift`): of 20 ms blocks within
-:data:`LIFT_SPAN_DB` of the loudest so far.  A pause's noise before the first word does not count: counted
-with it, the first syllable raised a dialogue line's lead-in noise by up to 36 dB."""
+"""Seconds of speech heard before quiet live speech is raised (:class:`_RunningLift`): of 20 ms blocks that
+rise over the noise floor (:func:`~visemo.audio.load.speech_blocks`).  Judged on fewer, a dialogue line's
+first syllable after its lead-in noise set a lift of 40 dB."""
 
-LIFT_SPAN_DB = 10.0
-"""Blocks this close to the loudest so far count as speech heard (:data:`LIFT_AFTER`)."""
+LIFT_STEP_DB = 1.0
+"""The live gain moves at most this much from one 20 ms block to the next (25 dB in half a second)."""
 
 _RENORMALISE = -1e5  # Viterbi scores are shifted up once they fall below this (hours of audio)
 
@@ -269,23 +272,28 @@ class _RunningLift:
     """Quiet live speech raised as :func:`visemo.audio.load_audio` raises a file
     (:func:`~visemo.audio.load.speech_gain`), from what came so far: each 20 ms block is scaled by the gain of
     the blocks before it (the last :data:`LOUDNESS_HISTORY` seconds), so the result does not depend on how
-    the audio is cut into chunks.  The gain stays 1 until :data:`LIFT_AFTER` seconds of speech have been
-    heard: the first syllable alone does not set it."""
+    the audio is cut into chunks.  The gain is 1 until :data:`LIFT_AFTER` seconds of speech have been heard
+    (the first syllable alone does not set it); it is updated only while the history sounds like speech
+    (:func:`~visemo.audio.load.has_speech_dynamics`: room tone before the first word, or a long pause, keeps
+    the gain it had) and moves at most :data:`LIFT_STEP_DB` a block.  Unlike a file's, the gain is not held
+    down by the loudest sample: a click is clipped at ±1 instead (the model reads a sudden drop of the level
+    mid-speech as silence: a click 20 dB above quiet speech that cut the gain from 25 to 13 dB left the mouth
+    shut for the rest of the clip)."""
 
     def __init__(self, history: float = LOUDNESS_HISTORY) -> None:
         self.pending = np.zeros(0, np.float32)   # samples of the block being filled
-        self.levels = np.zeros(max(1, int(round(history * SAMPLE_RATE / LEVEL_BLOCK))), np.float64)
+        self.levels = np.zeros(max(1, int(round(history * SAMPLE_RATE / LEVEL_BLOCK))), np.float64)  # dBFS, a ring
         self.count = 0           # blocks closed
-        self.peak = 0.0          # largest |sample| so far
+        self.target = 1.0        # the gain it moves to
         self.gain = 1.0          # applied to the block being filled
 
     def push(self, x: np.ndarray) -> np.ndarray:
-        """Samples in → the same samples, scaled."""
+        """Samples in → the same samples, scaled (and clipped at ±1)."""
         out, i = [], 0
         while i < len(x):
             seg = x[i:i + LEVEL_BLOCK - len(self.pending)]
             i += len(seg)
-            out.append(seg * np.float32(self.gain) if self.gain != 1.0 else seg)
+            out.append(np.clip(seg * np.float32(self.gain), -1.0, 1.0) if self.gain != 1.0 else seg)
             self.pending = np.concatenate([self.pending, seg])
             if len(self.pending) == LEVEL_BLOCK:
                 self._close()
@@ -294,11 +302,14 @@ class _RunningLift:
     def _close(self) -> None:
         self.levels[self.count % len(self.levels)] = block_level_db(self.pending)
         self.count += 1
-        self.peak = max(self.peak, float(np.max(np.abs(self.pending))))
         self.pending = self.pending[:0]
-        h = self.levels[:min(self.count, len(self.levels))]
-        heard = int(np.count_nonzero(h >= h.max() - LIFT_SPAN_DB))
-        self.gain = speech_gain(h, self.peak) if heard * LEVEL_BLOCK >= LIFT_AFTER * SAMPLE_RATE else 1.0
+        if self.count % 5 == 0:         # the target every 100 ms (percentiles of up to 1500 levels)
+            h = self.levels[:min(self.count, len(self.levels))]
+            heard = len(speech_blocks(h))
+            if heard * LEVEL_BLOCK >= LIFT_AFTER * SAMPLE_RATE and has_speech_dynamics(h):
+                self.target = speech_gain(h)
+        step = 10 ** (LIFT_STEP_DB / 20)
+        self.gain = float(np.clip(self.target, self.gain / step, self.gain * step))
 
     def size(self) -> int:
         """Numbers held."""
@@ -544,9 +555,9 @@ class LiveAnimator:
         if not len(x):
             return np.zeros((0, arkit.COUNT), np.float32)
         self.samples += len(x)
-        x = self._lift.push(self._dc.push(x))
+        x = self._dc.push(x)
         self._loud.push(x)
-        return self._rows(self.source.push(x))
+        return self._rows(self.source.push(self._lift.push(x)))
 
     def finish(self) -> np.ndarray:
         """The end of the audio → the remaining frames (``frame_count(duration, fps)`` in all)."""

@@ -39,7 +39,7 @@ SPEECH_LEVEL_DBFS = -50.0
 SPEECH_FLOOR_DBFS = -24.0
 """Speech whose level (:func:`speech_level_db`) is below this (dBFS) is raised to it.  The articulation
 model learnt speech at about -14 dBFS ± 15 dB (its training gain augmentation); clips 30 dB quieter than
-recorded (about -49 dBFS) kept the mouth nearly shut: jawOpen correlation with the clip at its own level
+recorded (about -48 dBFS) kept the mouth nearly shut: jawOpen correlation with the clip at its own level
 0.59 unraised, 0.996 raised (benchmarks/bench_levels.py).  Speech at -24 dBFS or louder is left as it is."""
 
 LEVEL_SPAN_DB = 40.0
@@ -265,11 +265,15 @@ def _finish(data: np.ndarray, rate: int, source: str | None, max_seconds: float)
         raise AudioError(f"{name} is silent ({level}) -- check that it holds the speech "
                          "and is not muted")
     x = DCBlocker().push(resample(x, rate, SAMPLE_RATE))
-    loudest = float(block_levels_db(x).max())
+    np.clip(x, -1.0, 1.0, out=x)    # the filter overshoots a file normalised to full scale by a few %
+    peak = float(np.max(np.abs(x)))
+    levels = block_levels_db(x)
+    loudest = float(levels.max())
     if loudest < SPEECH_LEVEL_DBFS:
         raise AudioError(f"{name} has no audible speech (loudest 20 ms is {loudest:.0f} dBFS "
                          "RMS) -- check the file, or raise its volume")
-    audio = Audio(_raised(x), SAMPLE_RATE, source)
+    gain = speech_gain(levels, peak)
+    audio = Audio(x * np.float32(gain) if gain != 1.0 else x, SAMPLE_RATE, source)
     object.__setattr__(audio, "loaded", True)
     return audio
 
@@ -281,9 +285,13 @@ but an offset fills the pauses' level, so the jaw opened 7 % less with an offset
 
 
 class DCBlocker:
-    """A first-order high-pass at :data:`DC_CUTOFF_HZ` on 16 kHz samples, y[n] = x[n] - x[n-1] + R·y[n-1]:
-    the offset a cheap interface adds is gone within ~8 ms.  It keeps its state between :meth:`push` calls, so
-    audio filtered in chunks (``visemo stream``) equals the same audio filtered whole (:func:`load_audio`)."""
+    """A first-order high-pass at :data:`DC_CUTOFF_HZ` on 16 kHz samples, y[n] = x[n] - x[n-1] + R·y[n-1]: an
+    offset a cheap interface adds decays with a time constant of 8 ms (1 % of it is left after 37 ms).  It
+    keeps its state between :meth:`push` calls, so audio filtered in chunks (``visemo stream``) equals the
+    same audio filtered whole (:func:`load_audio`)."""
+
+    CHUNK = 1 << 20
+    """Samples filtered at a time (bounds the float64 working copy of a long file)."""
 
     def __init__(self) -> None:
         self.r = 1.0 - 2.0 * math.pi * DC_CUTOFF_HZ / SAMPLE_RATE
@@ -293,10 +301,12 @@ class DCBlocker:
         """float32 samples in → the same, high-passed (float32)."""
         from scipy.signal import lfilter
 
-        if len(x) == 0:
-            return np.asarray(x, np.float32)
-        y, self.state = lfilter([1.0, -1.0], [1.0, -self.r], np.asarray(x, np.float64), zi=self.state)
-        return y.astype(np.float32)
+        out = np.empty(len(x), np.float32)
+        for k in range(0, len(x), self.CHUNK):
+            y, self.state = lfilter([1.0, -1.0], [1.0, -self.r], np.asarray(x[k:k + self.CHUNK], np.float64),
+                                    zi=self.state)
+            out[k:k + self.CHUNK] = y
+        return out
 
 
 def speech_level_db(x: np.ndarray) -> float:
@@ -305,29 +315,49 @@ def speech_level_db(x: np.ndarray) -> float:
     return level_of_blocks(block_levels_db(x))
 
 
-def level_of_blocks(levels_db: np.ndarray) -> float:
-    """Speech level (dBFS) from the RMS levels (dBFS) of 20 ms blocks: their 90th percentile, counting only
-    blocks within :data:`LEVEL_SPAN_DB` of the loudest (pauses do not lower it)."""
+SPEECH_OVER_NOISE_DB = 10.0
+"""A 20 ms block is speech where it stands this far above the noise floor (the 10th percentile of the
+blocks).  Steady room tone or hum has no such blocks (its levels stay within ~2 dB), and is not raised:
+-45 dBFS white noise raised to the floor moved the jaw up to 0.32; left alone, it keeps the mouth shut."""
+
+
+def speech_blocks(levels_db: np.ndarray) -> np.ndarray:
+    """The levels (dBFS) of the 20 ms blocks that are speech: :data:`SPEECH_OVER_NOISE_DB` over the noise
+    floor, within :data:`LEVEL_SPAN_DB` of the loudest block, and above :data:`SILENCE_PEAK_DBFS`: pauses and
+    noise are left out, however long (a TTS line's -66 dBFS lead-in over its own digital silence is)."""
     db = np.asarray(levels_db, np.float64)
-    return float(np.percentile(db[db >= db.max() - LEVEL_SPAN_DB], 90))
+    if not len(db):
+        return db
+    floor = max(float(np.percentile(db, 10)) + SPEECH_OVER_NOISE_DB, float(db.max()) - LEVEL_SPAN_DB,
+                SILENCE_PEAK_DBFS)
+    return db[db >= floor]
 
 
-def speech_gain(levels_db: np.ndarray, peak: float) -> float:
+def has_speech_dynamics(levels_db: np.ndarray) -> bool:
+    """Whether 20 ms block levels (dBFS) hold speech to raise: the loudest block audible
+    (:data:`SPEECH_LEVEL_DBFS`), and some that rise over the noise floor (:func:`speech_blocks`)."""
+    return len(levels_db) > 0 and float(np.max(levels_db)) >= SPEECH_LEVEL_DBFS and len(speech_blocks(levels_db)) > 0
+
+
+def level_of_blocks(levels_db: np.ndarray) -> float:
+    """Speech level (dBFS) from the RMS levels (dBFS) of 20 ms blocks: the 90th percentile of its
+    :func:`speech_blocks` (of all blocks where none rises over the noise floor; -200 for none)."""
+    db = np.asarray(levels_db, np.float64)
+    speech = speech_blocks(db)
+    return float(np.percentile(speech if len(speech) else db, 90)) if len(db) else -200.0
+
+
+def speech_gain(levels_db: np.ndarray, peak: float | None = None) -> float:
     """The factor that raises speech with these 20 ms block levels (dBFS) to :data:`SPEECH_FLOOR_DBFS`, at
-    most 1 / ``peak`` (the largest |sample|: a click keeps the lift smaller); 1.0 for speech at the floor or
-    louder, and for sound with no audible speech (loudest block below :data:`SPEECH_LEVEL_DBFS`)."""
-    if len(levels_db) == 0 or float(np.max(levels_db)) < SPEECH_LEVEL_DBFS:
+    most 1 / ``peak`` where ``peak`` (the largest |sample|) is given: a click keeps the lift smaller.  1.0 for
+    speech at the floor or louder, for sound with no audible speech (loudest block below
+    :data:`SPEECH_LEVEL_DBFS`), and for sound without the rise and fall of speech (:func:`has_speech_dynamics`:
+    room tone, hum)."""
+    if not has_speech_dynamics(levels_db):
         return 1.0
     lift = SPEECH_FLOOR_DBFS - level_of_blocks(levels_db)
-    gain = min(10 ** (lift / 20), 1.0 / peak if peak > 0 else 1.0)
+    gain = 10 ** (lift / 20) if peak is None or peak <= 0 else min(10 ** (lift / 20), 1.0 / peak)
     return gain if lift > 0.01 and gain > 1.0 else 1.0
-
-
-def _raised(x: np.ndarray) -> np.ndarray:
-    """``x`` with quiet speech raised to :data:`SPEECH_FLOOR_DBFS` (:func:`speech_gain`); speech at the floor
-    or louder is returned unchanged."""
-    gain = speech_gain(block_levels_db(x), float(np.max(np.abs(x))))
-    return (x * np.float32(gain)).astype(np.float32) if gain != 1.0 else x
 
 
 def _mixdown(data: np.ndarray) -> np.ndarray:
@@ -363,18 +393,17 @@ LEVEL_BLOCK = 320
 
 
 def block_level_db(block: np.ndarray) -> float:
-    """RMS level (dBFS) of one block of samples."""
-    rms = math.sqrt(float(np.mean(np.square(block, dtype=np.float64))))
-    return 20 * math.log10(max(rms, 1e-10))
+    """RMS level (dBFS) of one block of samples (:func:`block_levels_db` of it whole)."""
+    return float(block_levels_db(block, max(len(block), 1))[0])
 
 
 def block_levels_db(x: np.ndarray, w: int = LEVEL_BLOCK) -> np.ndarray:
     """RMS level (dBFS, float64) of each non-overlapping ``w``-sample block of ``x`` (the whole of ``x`` when
-    it is shorter than one block), as :func:`block_level_db` gives each."""
+    it is shorter than one block; -200 dB for digital silence and for no samples)."""
     n = len(x) // w
-    blocks = x[None, :] if n == 0 else x[: n * w].reshape(n, w)
-    rms = np.sqrt(np.mean(np.square(blocks, dtype=np.float64), axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-10))
+    blocks = np.asarray(x, np.float32)[None, :] if n == 0 else np.asarray(x, np.float32)[: n * w].reshape(n, w)
+    energy = np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / max(blocks.shape[1], 1)
+    return 10 * np.log10(np.maximum(energy, 1e-20))
 
 
 def _too_long(name: str, seconds: float, max_seconds: float) -> str:
