@@ -108,3 +108,18 @@ def test_corpus_utterances_carry_their_text_whose_g2p_classes_match_their_labels
     # the decoding tool's objective: in noise the worst of closures and vowels, pauses only in the sum
     row = {"bilabial": 0.96, "open": 0.97, "silence": 0.70}
     assert objective(row) == pytest.approx(0.70 + 0.263) and objective(row, noisy=True) == pytest.approx(0.96 + 0.263)
+
+
+def test_a_level_step_keeps_the_start_and_scales_the_rest():
+    """``--level-step``: the crop's level steps once, within ±20 dB, after a ramp of at most 200 ms."""
+    rng = np.random.default_rng(0)
+    x = np.full(48000, 0.1, np.float32)
+    for _ in range(20):
+        y = A._level_step(x, rng, 20.0)
+        changed = np.flatnonzero(np.abs(y - x) > 1e-7)
+        if not len(changed):
+            continue
+        cut, g = changed[0], y[-1] / 0.1
+        assert 48000 // 6 <= cut + 1 and np.allclose(y[:cut], 0.1) and abs(20 * np.log10(g)) <= 20.0 + 1e-4
+        assert np.allclose(y[cut + 3200:], y[-1])                       # the new level after the ramp
+    assert A.Augment().p_level_step == 0.0                              # off for the shipped model's recipe

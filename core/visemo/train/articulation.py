@@ -24,7 +24,8 @@ never heard: speed (0.85–1.15, which moves pitch and formants too), a
 vocal-tract-length warp of the mel axis (0.88–1.12), gain (±15 dB), noise at
 0–30 dB SNR (white, pink or babble made of other utterances), reverb
 (synthetic room responses, RT60 0.1–0.8 s), band limits (telephone,
-low-pass), μ-law quantisation, and a lossy codec (MP3/AAC through PyAV).
+low-pass), μ-law quantisation, a lossy codec (MP3/AAC through PyAV), and, with
+``--level-step P``, a step of the level within a share P of the crops (±20 dB).
 Loss: cross-entropy with class weights (inverse square root of frequency)
 and label smoothing 0.05; AdamW with a cosine schedule over a time budget.
 """
@@ -183,6 +184,9 @@ class Augment:
     p_band: float = 0.25
     p_mulaw: float = 0.05
     p_codec: float = 0.08
+    p_level_step: float = 0.0
+    """Share of crops whose level steps (:func:`_level_step`; ``--level-step``): 0 for the shipped model."""
+    level_step_db: float = 20.0
 
 
 def _resample_speed(x: np.ndarray, factor: float) -> np.ndarray:
@@ -223,6 +227,20 @@ def _band(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     else:
         sos = butter(6, rng.uniform(3000, 6500), btype="lowpass", fs=16000, output="sos")
     return sosfilt(sos, x).astype(np.float32)
+
+
+def _level_step(x: np.ndarray, rng: np.random.Generator, db: float) -> np.ndarray:
+    """``x`` with its level stepping by up to ±``db`` somewhere in its middle two thirds, over a 10–200 ms
+    ramp (a second, quieter or louder voice; a speaker turning away): one level per crop taught the model to
+    read speech 11 dB under what came before as silence."""
+    n = len(x)
+    cut = int(rng.integers(n // 6, max(n // 6 + 1, 5 * n // 6)))
+    ramp = int(rng.uniform(0.01, 0.2) * 16000)
+    env = np.full(n, 10 ** (rng.uniform(-db, db) / 20), np.float32)
+    env[:cut] = 1.0
+    end = min(n, cut + ramp)
+    env[cut:end] = np.linspace(1.0, env[-1], end - cut, dtype=np.float32)
+    return x * env
 
 
 def _mulaw(x: np.ndarray) -> np.ndarray:
@@ -319,6 +337,8 @@ def make_example(utt: Utterance, frames: int, rng: np.random.Generator, aug: Aug
             seg = _codec(seg, rng)
         if rng.random() < aug.p_mulaw:
             seg = _mulaw(seg)
+        if rng.random() < aug.p_level_step:
+            seg = _level_step(seg, rng, aug.level_step_db)
         seg = seg * 10 ** (rng.uniform(-aug.gain_db, aug.gain_db) / 20)
     mel = log_mel(seg)[:frames]
     if aug is not None:
@@ -342,6 +362,8 @@ class TrainOptions:
     """A model folder whose weights to start from (same config), else random."""
     init_note: str = ""
     """What ``init`` was, for the model card (e.g. its training minutes and steps)."""
+    level_step: float = 0.0
+    """Share of crops whose level steps within the crop (:attr:`Augment.p_level_step`)."""
 
 
 def _batches(utts: list[Utterance], opts: TrainOptions, aug: Augment, seed: int):
@@ -425,7 +447,7 @@ def train(corpus: Path, out_dir: Path, opts: TrainOptions = TrainOptions(), log=
     weights = torch.from_numpy(class_weights(train_utts))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=0.05, ignore_index=-100)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=1e-4)
-    aug = Augment()
+    aug = Augment(p_level_step=opts.level_step)
     if opts.workers:
         ctx = mp.get_context("fork")
         queue = ctx.Queue(maxsize=8)
@@ -489,7 +511,8 @@ def train(corpus: Path, out_dir: Path, opts: TrainOptions = TrainOptions(), log=
                            "languages": sorted({u.language for u in train_utts}),
                            "voices": len({u.voice for u in train_utts}),
                            "minutes": round((time.perf_counter() - started) / 60, 1), "steps": step,
-                           **({"started_from": opts.init_note or str(opts.init)} if opts.init else {})}}
+                           **({"started_from": opts.init_note or str(opts.init)} if opts.init else {}),
+                           **({"level_step_share": opts.level_step} if opts.level_step else {})}}
     export(net, out_dir, report)
     return report
 
@@ -616,10 +639,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="processes making augmented batches")
     p.add_argument("--init", type=Path, help="a model folder to start from (e.g. models/articulation)")
     p.add_argument("--lr", type=float, default=TrainOptions.lr, help="peak learning rate")
+    p.add_argument("--level-step", type=float, default=0.0,
+                   help="share of crops whose level steps by up to ±20 dB within the crop (default 0)")
     args = p.parse_args(argv)
     try:
         report = train(args.corpus, args.output, TrainOptions(minutes=args.minutes, seed=args.seed,
-                                                              workers=args.workers, init=args.init, lr=args.lr))
+                                                              workers=args.workers, init=args.init, lr=args.lr,
+                                                              level_step=args.level_step))
     except VisemoError as e:
         print(f"visemo: error: {e}", file=sys.stderr)
         return 2
