@@ -96,8 +96,8 @@ LOUDNESS_HISTORY = 30.0
 
 LIFT_AFTER = 0.5
 """Seconds of speech heard before quiet live speech is raised (:class:`_RunningLift`): of 20 ms blocks that
-rise over the noise floor (:func:`~visemo.audio.load.speech_blocks`).  Judged on fewer, a dialogue line's
-first syllable after its lead-in noise set a lift of 40 dB."""
+rise over the noise floor (:func:`~visemo.audio.load.speech_blocks`).  Counting the blocks near the top of
+the history instead, a dialogue line's lead-in noise and its first syllable set a lift of 40 dB."""
 
 LIFT_STEP_DB = 1.0
 """The live gain moves at most this much from one 20 ms block to the next (25 dB in half a second)."""
@@ -297,7 +297,7 @@ class _RunningLift:
             self.pending = np.concatenate([self.pending, seg])
             if len(self.pending) == LEVEL_BLOCK:
                 self._close()
-        return np.concatenate(out) if len(out) > 1 else out[0]
+        return np.concatenate(out) if len(out) > 1 else (out[0] if out else x)
 
     def _close(self) -> None:
         self.levels[self.count % len(self.levels)] = block_level_db(self.pending)
