@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import tts  # noqa: E402
+from bench_alignment import librivox_set  # noqa: E402
 
 import visemo.audio.load as audio_load  # noqa: E402
 import visemo.stream as live  # noqa: E402
@@ -48,33 +48,30 @@ from visemo.audio import load_audio  # noqa: E402
 from visemo.errors import AudioError  # noqa: E402
 from visemo.pipeline import perform  # noqa: E402
 
-LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 OFFSETS_DB = (0, -10, -20, -30, -40)
 FPS = 30.0
 
 
 def clips(n: int) -> list[tuple[str, np.ndarray]]:
     """[(name, 16 kHz samples)]: the LibriVox clips, then ``n`` flite lines."""
-    out = []
-    trans = LIBRIVOX / "transcription"
-    if trans.exists():
-        for line in trans.read_text().splitlines():
-            m = re.match(r"<s> .* </s> \((.*)\)", line.strip())
-            if m and (LIBRIVOX / f"{m.group(1)}.wav").exists():
-                out.append((f"librivox {m.group(1)[-4:]}", load_audio(LIBRIVOX / f"{m.group(1)}.wav").samples))
+    out = [(f"librivox {path.stem[-4:]}", load_audio(path).samples) for path, _ in librivox_set() if path.exists()]
     cache = Path(tempfile.gettempdir()) / f"visemo-bench-tts-{os.getuid()}"
     for u in tts.corpus(n, out_dir=cache):
         out.append((f"flite {u.voice}", load_audio(u.path).samples))
     return out
 
 
+def curves(x: np.ndarray) -> np.ndarray:
+    """The 52 curves of 16 kHz ``x`` offline (recognizer auto, no blinks or gaze)."""
+    return perform(x, sample_rate=16000, fps=FPS, blinks=False, eye_motion=False, recognizer="auto").animation.weights
+
+
 def weights(x: np.ndarray, floor: float) -> np.ndarray | None:
-    """The 52 curves of ``x`` with the loader's speech floor at ``floor`` dBFS (None: refused as silent)."""
+    """:func:`curves` with the loader's speech floor at ``floor`` dBFS (None: refused as silent)."""
     saved = audio_load.SPEECH_FLOOR_DBFS
     audio_load.SPEECH_FLOOR_DBFS = floor
     try:
-        return perform(x, sample_rate=16000, fps=FPS, blinks=False, eye_motion=False,
-                       recognizer="auto").animation.weights
+        return curves(x)
     except AudioError:
         return None
     finally:
@@ -93,13 +90,12 @@ def streamed(x: np.ndarray, lift: bool) -> np.ndarray:
 
 
 def offset_weights(x: np.ndarray, blocker: bool) -> np.ndarray:
-    """The 52 curves of ``x`` with the loader's offset filter, or without it."""
+    """:func:`curves` with the loader's offset filter, or without it."""
     saved = audio_load.DCBlocker.push
     if not blocker:
         audio_load.DCBlocker.push = lambda self, y: np.asarray(y, np.float32)
     try:
-        return perform(x, sample_rate=16000, fps=FPS, blinks=False, eye_motion=False,
-                       recognizer="auto").animation.weights
+        return curves(x)
     finally:
         audio_load.DCBlocker.push = saved
 
@@ -177,10 +173,9 @@ def main() -> None:
     print("\nthe level dropping half-way through (not handled: the model reads the quieter part as silence)")
     print("| drop | jaw mean after it, offline | live |")
     print("|---|---|---|")
-    own_live = [streamed(x, True) for _, x in data]
     for drop in (6, 11, 20):
         ratios = {"offline": [], "live": []}
-        for (_, x), ref, ref_live in zip(data, refs, own_live):
+        for (_, x), ref, ref_live in zip(data, refs, own):
             half = len(x) // 2
             y = x.copy()
             y[half:] *= np.float32(10 ** (-drop / 20))
